@@ -1,0 +1,283 @@
+// Package procindex keeps the set of processes that belong to one sandbox.
+//
+// The kernel names a process in a seccomp notification by its thread id,
+// and ids are recycled (pid_max is 32768 on the machines we target). The
+// index therefore keys each process by PidKey{pid, start time}, holds a
+// pidfd for it, and removes an entry only when that pidfd reports the exit
+// of the very same process. Per-process state hangs off the entry behind its
+// own lock and goes away with it.
+package procindex
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandlock/sandlock/core/internal/kernel"
+)
+
+// PidKey names a process uniquely: the pid plus its start time in clock
+// ticks since boot (field 22 of /proc/<pid>/stat).
+type PidKey struct {
+	Pid   int
+	Start uint64
+}
+
+// Entry is one process of the sandbox.
+type Entry struct {
+	Key   PidKey
+	PPid  int
+	pidfd *os.File
+	fd    int
+
+	// Mu guards State, which belongs to the handlers (cwd caches, memory
+	// charged, ...).
+	Mu    sync.Mutex
+	State map[string]any
+
+	exited chan struct{}
+}
+
+// Pidfd returns the entry's pidfd, valid until the entry is removed.
+func (e *Entry) Pidfd() int { return e.fd }
+
+// Exited is closed when the process has exited.
+func (e *Entry) Exited() <-chan struct{} { return e.exited }
+
+// Index is the set of live processes of one sandbox.
+type Index struct {
+	mu      sync.RWMutex
+	byPid   map[int]*Entry
+	threads map[int]*Entry // tid -> entry of its thread group, for tid != pid
+	closed  bool
+	wg      sync.WaitGroup
+
+	// OnExit, if set, runs (without the index lock) after an entry has
+	// been removed because its process exited.
+	OnExit func(*Entry)
+}
+
+// New returns an empty index.
+func New() *Index {
+	return &Index{byPid: make(map[int]*Entry), threads: make(map[int]*Entry)}
+}
+
+// ErrClosed is returned when registering into a closed index.
+var ErrClosed = fmt.Errorf("procindex: closed")
+
+// Register adds process pid, using pidfd if it is >= 0 (the index takes
+// ownership) or opening one. ppid is recorded for lineage. Registering a
+// pid that is already present with the same start time returns the
+// existing entry.
+func (ix *Index) Register(pid, ppid, pidfd int) (*Entry, error) {
+	if pidfd < 0 {
+		fd, err := kernel.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+		if err != nil {
+			return nil, fmt.Errorf("pidfd_open %d: %w", pid, err)
+		}
+		pidfd = fd
+	} else if err := unix.SetNonblock(pidfd, true); err != nil {
+		unix.Close(pidfd)
+		return nil, fmt.Errorf("pidfd nonblock: %w", err)
+	}
+	// The start time is read after the pidfd pins the process, so the key
+	// cannot describe a different process than the pidfd.
+	start, err := kernel.StartTime(pid)
+	if err != nil {
+		unix.Close(pidfd)
+		return nil, fmt.Errorf("start time of %d: %w", pid, err)
+	}
+	key := PidKey{pid, start}
+	ix.mu.Lock()
+	if ix.closed {
+		ix.mu.Unlock()
+		unix.Close(pidfd)
+		return nil, ErrClosed
+	}
+	if old, ok := ix.byPid[pid]; ok {
+		if old.Key == key {
+			ix.mu.Unlock()
+			unix.Close(pidfd)
+			return old, nil
+		}
+		// A recycled pid: the old process is gone even if its watcher has
+		// not run yet.
+		ix.removeLocked(old)
+	}
+	e := &Entry{Key: key, PPid: ppid, fd: pidfd, exited: make(chan struct{})}
+	e.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
+	ix.byPid[pid] = e
+	ix.wg.Add(1)
+	ix.mu.Unlock()
+	go ix.watch(e)
+	return e, nil
+}
+
+// watch waits, in the runtime's poller (no thread blocked), for the pidfd
+// to become readable, which happens when the process exits.
+func (ix *Index) watch(e *Entry) {
+	defer ix.wg.Done()
+	rc, err := e.pidfd.SyscallConn()
+	if err == nil {
+		err = rc.Read(func(fd uintptr) bool {
+			r, _ := kernel.PollIn(int(fd))
+			return r != 0
+		})
+	}
+	ix.mu.Lock()
+	removed := false
+	if cur, ok := ix.byPid[e.Key.Pid]; ok && cur == e {
+		ix.removeLocked(e)
+		removed = true
+	}
+	ix.mu.Unlock()
+	select {
+	case <-e.exited:
+	default:
+		close(e.exited)
+	}
+	e.pidfd.Close()
+	if removed && err == nil && ix.OnExit != nil {
+		ix.OnExit(e)
+	}
+}
+
+func (ix *Index) removeLocked(e *Entry) {
+	delete(ix.byPid, e.Key.Pid)
+	for tid, te := range ix.threads {
+		if te == e {
+			delete(ix.threads, tid)
+		}
+	}
+}
+
+// Lookup returns the entry of the process whose thread group contains tid,
+// or nil. Thread ids other than the group leader are resolved once through
+// /proc and cached.
+func (ix *Index) Lookup(tid int) *Entry {
+	ix.mu.RLock()
+	e := ix.byPid[tid]
+	if e == nil {
+		e = ix.threads[tid]
+	}
+	ix.mu.RUnlock()
+	if e != nil {
+		return e
+	}
+	st, err := kernel.ReadTaskStatus(tid)
+	if err != nil || st.Tgid == tid {
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	e = ix.byPid[st.Tgid]
+	if e != nil {
+		ix.threads[tid] = e
+	}
+	return e
+}
+
+// Has reports whether pid is a registered process.
+func (ix *Index) Has(pid int) bool {
+	ix.mu.RLock()
+	_, ok := ix.byPid[pid]
+	ix.mu.RUnlock()
+	return ok
+}
+
+// Len returns the number of entries, including processes that exited but
+// whose watcher has not yet run.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.byPid)
+}
+
+// LiveCount counts the registered processes that have not exited, polling
+// every pidfd in one system call so the answer is exact at this instant even
+// if a watcher has not run yet (a parent that just reaped a child must be
+// able to fork again at once).
+func (ix *Index) LiveCount() int {
+	ix.mu.RLock()
+	pfds := make([]unix.PollFd, 0, len(ix.byPid))
+	for _, e := range ix.byPid {
+		pfds = append(pfds, unix.PollFd{Fd: int32(e.fd), Events: unix.POLLIN})
+	}
+	ix.mu.RUnlock()
+	if len(pfds) == 0 {
+		return 0
+	}
+	for {
+		_, err := unix.Poll(pfds, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	n := 0
+	for _, p := range pfds {
+		if p.Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Pids returns the pids of all registered processes.
+func (ix *Index) Pids() []int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]int, 0, len(ix.byPid))
+	for pid := range ix.byPid {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// Signal sends sig to every registered process through its pidfd, which
+// cannot reach a recycled pid.
+func (ix *Index) Signal(sig unix.Signal) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	for _, e := range ix.byPid {
+		_ = kernel.PidfdSendSignal(e.fd, sig)
+	}
+}
+
+// Prune drops entries whose process is gone without their watcher having
+// run, and returns how many it dropped. It is the slow safety net behind
+// the watchers.
+func (ix *Index) Prune() int {
+	ix.mu.Lock()
+	var dead []*Entry
+	for _, e := range ix.byPid {
+		if r, _ := kernel.PollIn(e.fd); r != 0 {
+			dead = append(dead, e)
+		}
+	}
+	for _, e := range dead {
+		ix.removeLocked(e)
+	}
+	ix.mu.Unlock()
+	return len(dead)
+}
+
+// Close stops every watcher and closes every pidfd. The index accepts no
+// more registrations.
+func (ix *Index) Close() {
+	ix.mu.Lock()
+	ix.closed = true
+	var all []*Entry
+	for _, e := range ix.byPid {
+		all = append(all, e)
+	}
+	ix.byPid = map[int]*Entry{}
+	ix.threads = map[int]*Entry{}
+	ix.mu.Unlock()
+	for _, e := range all {
+		// Closing the file wakes the watcher's poller wait with an error.
+		e.pidfd.Close()
+	}
+	ix.wg.Wait()
+}

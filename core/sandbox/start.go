@@ -1,0 +1,309 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandlock/sandlock/core/internal/kernel"
+	"github.com/sandlock/sandlock/core/policy"
+	"github.com/sandlock/sandlock/core/procindex"
+	"github.com/sandlock/sandlock/core/spawn"
+	"github.com/sandlock/sandlock/core/supervisor"
+)
+
+// childStdio opens the child's ends of the three streams and starts the
+// copy goroutines for the host's ends.
+func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []*os.File, err error) {
+	streams := [3]Stream{o.Stdin, o.Stdout, o.Stderr}
+	fds = [3]int{-1, -1, -1}
+	fail := func(e error) ([3]int, []*os.File, error) {
+		for _, f := range childEnds {
+			f.Close()
+		}
+		for _, c := range s.closers {
+			c.Close()
+		}
+		s.closers = nil
+		return fds, nil, e
+	}
+	for i, st := range streams {
+		switch st.kind {
+		case streamInherit:
+		case streamNull:
+			f, e := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			if e != nil {
+				return fail(fmt.Errorf("open %s: %w", os.DevNull, e))
+			}
+			childEnds = append(childEnds, f)
+			fds[i] = int(f.Fd())
+		case streamFile:
+			if st.f == nil {
+				return fail(errorf(ErrPolicy, "sandbox: nil file for stream %d", i))
+			}
+			fds[i] = int(st.f.Fd())
+		case streamCapture, streamWriter:
+			if i == 0 {
+				return fail(errorf(ErrPolicy, "sandbox: stdin cannot be an output stream"))
+			}
+			r, w, e := os.Pipe()
+			if e != nil {
+				return fail(fmt.Errorf("pipe: %w", e))
+			}
+			childEnds = append(childEnds, w)
+			fds[i] = int(w.Fd())
+			var dst io.Writer = st.w
+			if st.kind == streamCapture {
+				buf := &lockedBuffer{}
+				if i == 1 {
+					s.stdout = buf
+				} else {
+					s.stderr = buf
+				}
+				dst = buf
+			}
+			if o.OutputLimit > 0 {
+				dst = &capWriter{w: dst, left: o.OutputLimit}
+			}
+			s.outWG.Add(1)
+			go func() {
+				defer s.outWG.Done()
+				defer r.Close()
+				// Drain to EOF whatever happens to dst, so the child never
+				// blocks on a full pipe.
+				if _, e := io.Copy(dst, r); e != nil {
+					_, _ = io.Copy(io.Discard, r)
+				}
+			}()
+		case streamReader:
+			if i != 0 {
+				return fail(errorf(ErrPolicy, "sandbox: only stdin can be a reader"))
+			}
+			r, w, e := os.Pipe()
+			if e != nil {
+				return fail(fmt.Errorf("pipe: %w", e))
+			}
+			childEnds = append(childEnds, r)
+			fds[i] = int(r.Fd())
+			s.closers = append(s.closers, w)
+			src := st.r
+			go func() {
+				_, _ = io.Copy(w, src)
+				w.Close()
+			}()
+		}
+	}
+	return fds, childEnds, nil
+}
+
+// capWriter passes through at most left bytes and silently drops the rest.
+type capWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if c.left <= 0 {
+		return n, nil
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	c.left -= len(p)
+	if _, err := c.w.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, error) {
+	s := &Sandbox{
+		started:  time.Now(),
+		name:     o.Name,
+		done:     make(chan struct{}),
+		pgrp:     !o.SharePgrp,
+		degraded: c.degraded,
+		command:  argv[0],
+	}
+	stdio, childEnds, err := s.childStdio(o)
+	if err != nil {
+		return nil, err
+	}
+	env := envList(p)
+	plan := &spawn.Plan{
+		Path:        argv[0],
+		SearchPath:  lookupPath(env),
+		Argv:        argv,
+		Env:         env,
+		Stdio:       stdio,
+		RulesetFD:   c.rulesetFD(),
+		Filter:      c.filter,
+		Rlimits:     c.rlimits,
+		NoRandomize: p.NoRandomizeMemory,
+		NoTHP:       p.NoHugePages,
+		CPUs:        p.CPUCores,
+		Cwd:         p.Cwd,
+		NewPgrp:     s.pgrp,
+	}
+	child, err := spawn.Start(plan)
+	for _, f := range childEnds {
+		f.Close()
+	}
+	if err != nil {
+		for _, cl := range s.closers {
+			cl.Close()
+		}
+		s.outWG.Wait()
+		var se *spawn.StepError
+		if errors.As(err, &se) && se.IsConfinement() {
+			return nil, wrapKind(ErrConfinement, err)
+		}
+		if errors.As(err, &se) && se.Step == "chdir" {
+			return nil, wrapKind(ErrPolicy, fmt.Errorf("cwd %q: %w", p.Cwd, se.Errno))
+		}
+		return nil, wrapKind(ErrSpawn, err)
+	}
+	s.pid = child.Pid
+	s.pidfd = child.Pidfd
+	s.index = procindex.New()
+	// The index gets its own pidfd so that its lifetime is independent of
+	// the one Wait uses.
+	if _, err := s.index.Register(child.Pid, os.Getpid(), -1); err != nil {
+		child.Abort()
+		s.abortStreams()
+		return nil, wrapKind(ErrSpawn, err)
+	}
+	sup, err := supervisor.New(child.Listener)
+	if err != nil {
+		child.Abort()
+		s.index.Close()
+		s.abortStreams()
+		return nil, wrapKind(ErrSpawn, err)
+	}
+	s.sup = sup
+	if err := c.install(s, p); err != nil {
+		child.Abort()
+		sup.Stop()
+		s.index.Close()
+		s.abortStreams()
+		return nil, err
+	}
+	sup.Start()
+	if err := child.Go(); err != nil {
+		// The child is dead; let the normal path reap it and report.
+		s.resErr = wrapKind(ErrSpawn, err)
+	}
+	s.execErr = child.ExecErr
+	if o.Timeout > 0 {
+		s.timer = time.AfterFunc(o.Timeout, func() { _ = s.killWith(Timeout) })
+	}
+	go s.waitMain()
+	return s, nil
+}
+
+func (s *Sandbox) abortStreams() {
+	for _, cl := range s.closers {
+		cl.Close()
+	}
+	s.outWG.Wait()
+}
+
+// waitMain waits in the runtime poller for the main process to exit, then
+// tears the sandbox down: remaining processes killed, output drained, the
+// supervisor finished, every fd closed.
+func (s *Sandbox) waitMain() {
+	// O_NONBLOCK must be set before os.NewFile for the file to join the
+	// poller; waitid on a non-blocking pidfd then needs the exit to have
+	// happened, which the poller wait guarantees.
+	polled := false
+	if err := unix.SetNonblock(s.pidfd, true); err == nil {
+		pf := os.NewFile(uintptr(s.pidfd), "pidfd")
+		if rc, err := pf.SyscallConn(); err == nil {
+			polled = rc.Read(func(fd uintptr) bool {
+				r, _ := kernel.PollIn(int(fd))
+				return r != 0
+			}) == nil
+		}
+		s.pidFile = pf
+	}
+	if !polled {
+		_ = unix.SetNonblock(s.pidfd, false)
+	}
+	// The main process is a zombie now, so its pid, which is also the
+	// process group id, cannot be recycled until we reap it: kill the rest
+	// of the group first. The sandbox ends with its main process.
+	s.mu.Lock()
+	s.mainExited = true
+	if s.pgrp {
+		_ = unix.Kill(-s.pid, unix.SIGKILL)
+	}
+	s.mu.Unlock()
+	ex, _, werr := kernel.WaitPidfd(s.pidfd, 0)
+	end := time.Now()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.index.Signal(unix.SIGKILL)
+	for _, cl := range s.closers {
+		cl.Close()
+	}
+	s.outWG.Wait()
+	// POLLHUP on the listener comes once every task that used the filter
+	// has been reaped. A process that escaped both the group and the index
+	// would keep it from coming: bound the wait, then close the listener,
+	// which fails its notified syscalls.
+	select {
+	case <-s.sup.Done():
+	case <-time.After(2 * time.Second):
+		s.sup.Stop()
+		<-s.sup.Done()
+	}
+	s.index.Close()
+	if s.pidFile != nil {
+		s.pidFile.Close()
+	} else {
+		unix.Close(s.pidfd)
+	}
+	for _, f := range s.cleanup {
+		f()
+	}
+
+	res := &Result{Duration: end.Sub(s.started), Degraded: s.degraded}
+	if s.stdout != nil {
+		res.Stdout = s.stdout.Bytes()
+	}
+	if s.stderr != nil {
+		res.Stderr = s.stderr.Bytes()
+	}
+	s.mu.Lock()
+	killedBy := s.killedBy
+	s.mu.Unlock()
+	switch {
+	case werr != nil:
+		res.ExitCode = -1
+		res.Reason = Signaled
+		if s.resErr == nil {
+			s.resErr = wrapKind(ErrSpawn, fmt.Errorf("waitid: %w", werr))
+		}
+	case ex.Signal != 0:
+		res.ExitCode = -1
+		res.Signal = ex.Signal
+		res.Reason = Signaled
+		if killedBy != Exited {
+			res.Reason = killedBy
+		}
+	default:
+		res.ExitCode = ex.Code
+		res.Reason = Exited
+	}
+	if s.execErr != 0 {
+		res.ExecError = fmt.Errorf("execve %q: %w", s.command, s.execErr)
+	}
+	s.result = res
+	close(s.done)
+}

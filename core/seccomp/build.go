@@ -1,0 +1,607 @@
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Config selects what the filter denies, allows and routes to the
+// supervisor. The zero value is the default policy: attacks.md 3.2 denied,
+// the argument filters of attacks.md 3.4 on, nothing notified.
+//
+// Precedence, highest first (see Build for the program layout):
+//
+//  1. a foreign architecture or an x32 number is killed;
+//  2. clone3 fails with ENOSYS, whatever the lists say;
+//  3. a denied syscall fails with EPERM: listed in Deny, or, in allowlist
+//     mode, absent from Allow, Essential() and Notify. Deny wins over Allow
+//     and over every notification (upstream let a notify entry override a
+//     deny entry, original.md 2.1);
+//  4. the argument filters refuse (EPERM) or notify specific argument
+//     values;
+//  5. Notify and NotifyForks route the call to the supervisor;
+//  6. everything else is allowed.
+type Config struct {
+	// Deny lists syscalls that fail with EPERM. nil means DefaultDeny();
+	// an empty, non-nil slice denies nothing by name. A name unknown on
+	// every architecture is an error; a name that exists only on another
+	// architecture is skipped (attacks.md 3.1). Denying a syscall of
+	// Essential() is an error, since the sandbox could not start.
+	Deny []string
+	// Allow, when non-nil, switches to allowlist mode: every syscall that
+	// is not in Allow, Essential() or Notify fails with EPERM. Deny still
+	// applies on top. NotifyForks and NotifyPidTargets do not widen the
+	// allowlist: they only route calls the lists already allow.
+	Allow []string
+	// Notify lists syscalls routed to the supervisor
+	// (SECCOMP_RET_USER_NOTIF) once they pass the argument filters, for
+	// example openat, openat2, connect or rename. A notified syscall that
+	// is also denied stays denied.
+	Notify []string
+	// NotifyForks routes fork, vfork and every clone without CLONE_THREAD
+	// to the supervisor, for process accounting. A clone with
+	// CLONE_THREAD creates a thread, not a process, and is allowed (still
+	// subject to the namespace-flag check).
+	NotifyForks bool
+	// NotifyPidTargets decides what happens to prlimit64, setpriority,
+	// getpriority, sched_setaffinity, sched_setscheduler, sched_setparam,
+	// sched_setattr and ioprio_set when they name an explicit, non-zero
+	// pid (or process group): true routes them to the supervisor, which
+	// must check the target is a member of the sandbox; false fails them
+	// with EPERM. A zero pid (the caller itself) is always allowed
+	// (attacks.md PRIV-04: a sandbox could set the host's RLIMIT_CPU).
+	NotifyPidTargets bool
+	// NoUDP fails socket(AF_INET or AF_INET6, SOCK_DGRAM) with EPERM,
+	// which also covers ICMP ping sockets (attacks.md NET-04).
+	NoUDP bool
+	// NoRaw fails socket(AF_INET or AF_INET6, SOCK_RAW or SOCK_PACKET)
+	// with EPERM; (AF_INET, SOCK_PACKET) is turned into an AF_PACKET
+	// socket by __sock_create (attacks.md NET-09).
+	NoRaw bool
+	// CapturedTTY, set when the sandbox's output is captured, also denies
+	// TIOCSCTTY, TIOCSPGRP and TIOCNOTTY, so that the child cannot take or
+	// drop the caller's terminal (README requirement 5).
+	CapturedTTY bool
+}
+
+// Program is a built filter.
+type Program struct {
+	// Instructions is the classic BPF program, ready for
+	// seccomp(SECCOMP_SET_MODE_FILTER, flags, &sock_fprog). It is at most
+	// BPF_MAXINSNS long.
+	Instructions []unix.SockFilter
+	// Arch is the AUDIT_ARCH_* value the program admits; any other
+	// architecture is killed.
+	Arch uint32
+	// Skipped lists the names from the caller's Deny, Allow and Notify
+	// lists that exist only on another architecture and were ignored.
+	// Names of DefaultDeny() are never reported.
+	Skipped []string
+}
+
+// SockFprog returns the struct sock_fprog that points at p.Instructions, as
+// seccomp(2) expects it. The result refers to Go memory: it must be copied
+// (with the instructions) before it crosses into C or a forked child.
+func (p *Program) SockFprog() *unix.SockFprog {
+	if len(p.Instructions) == 0 {
+		return &unix.SockFprog{}
+	}
+	return &unix.SockFprog{Len: uint16(len(p.Instructions)), Filter: &p.Instructions[0]}
+}
+
+// defaultDeny is attacks.md section 3.2, table order.
+var defaultDeny = []string{
+	// Filesystem topology.
+	"mount", "umount2", "pivot_root", "chroot",
+	// The new mount API (missing from upstream's list).
+	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "open_tree_attr", "mount_setattr",
+	// Namespaces.
+	"unshare", "setns",
+	// Cross-process inspection and control.
+	"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp", "process_madvise", "process_mrelease",
+	// High-risk kernel surfaces.
+	"bpf", "perf_event_open", "userfaultfd",
+	// io_uring bypasses seccomp notification entirely.
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
+	// Keyrings are not namespaced.
+	"keyctl", "add_key", "request_key",
+	// Kernel replacement and modules.
+	"kexec_load", "kexec_file_load", "reboot", "init_module", "finit_module", "delete_module",
+	"create_module", "query_module", "get_kernel_syms",
+	// Host-wide resource and accounting control.
+	"swapon", "swapoff", "acct", "quotactl", "quotactl_fd",
+	// Host identity.
+	"sethostname", "setdomainname",
+	// Time is not namespaced.
+	"settimeofday", "clock_settime", "clock_adjtime", "stime",
+	// Handle-based opens bypass path checks.
+	"open_by_handle_at", "name_to_handle_at",
+	// Direct hardware I/O and legacy modes.
+	"iopl", "ioperm", "vm86", "vm86old",
+	// Kernel information leaks and obsolete paths.
+	"syslog", "lookup_dcookie", "nfsservctl", "uselib", "ustat", "sysfs", "_sysctl",
+	// Filesystem-wide monitoring.
+	"fanotify_init",
+	// NUMA policy.
+	"mbind", "set_mempolicy", "get_mempolicy", "migrate_pages", "move_pages", "set_mempolicy_home_node",
+	// SysV IPC: the IPC namespace is shared with the host.
+	"shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+	"msgget", "msgsnd", "msgrcv", "msgctl",
+	// POSIX message queues, same sharing problem.
+	"mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+}
+
+// DefaultDeny returns the default deny list, attacks.md section 3.2, as a
+// fresh slice the caller may modify. It includes names that exist only on
+// some architectures (stime, vm86 and vm86old are i386 calls; iopl and
+// ioperm do not exist on arm64); Build skips those. personality is not in
+// the list: the sandbox sets ADDR_NO_RANDOMIZE before installing the filter
+// and an argument filter limits the values instead (attacks.md 3.4).
+func DefaultDeny() []string {
+	return append([]string(nil), defaultDeny...)
+}
+
+// essential lists what the child stub does after the filter is installed
+// (architecture.md section 2, steps 8 to 10) plus what the kernel needs to
+// run any process.
+var essential = []string{
+	"execve",          // step 10
+	"exit",            // thread exit, and the stub's _exit(127)
+	"exit_group",      // process exit
+	"rt_sigreturn",    // return from any signal handler
+	"restart_syscall", // kernel-driven restart of an interrupted sleep
+	"rt_sigprocmask",  // the stub unblocks signals before exec
+	"rt_sigaction",    // and resets their dispositions
+	"read",            // the "go" byte from the supervisor
+	"write",           // the listener fd number and {step, errno} reports
+	"sendmsg",         // SCM_RIGHTS hand-off of the listener
+	"recvmsg",         // its acknowledgement
+	"recvfrom",        // recv() on the sync socket
+	"close",           // closing the hand-off ends before exec
+	"close_range",     // step 9
+}
+
+// Essential returns the syscalls allowlist mode always admits because the
+// sandbox itself needs them between installing the filter and exec
+// (architecture.md section 2), as a fresh slice. They may not be denied
+// (Build fails), but they may be notified. Note that the hand-off happens
+// before the supervisor holds the listener: routing sendmsg, read or write
+// to the supervisor while the stub still uses them for the hand-off would
+// deadlock, so core/spawn must not depend on a notified call before "go".
+func Essential() []string {
+	return append([]string(nil), essential...)
+}
+
+// Syscalls that have an argument filter block (attacks.md 3.4).
+var (
+	pidFirstArg   = []string{"prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr"}
+	whichWhoArgs  = []string{"setpriority", "getpriority", "ioprio_set"}
+	sendFlagsArgs = map[string]int{"sendto": 3, "sendmsg": 2, "sendmmsg": 3} // index of the flags argument
+)
+
+// builder holds the resolved lists while a program is emitted.
+type builder struct {
+	c      Config
+	arch   *archSpec
+	a      asm
+	deny   map[int]bool
+	allow  map[int]bool // nil outside allowlist mode
+	notify map[int]bool
+	done   map[int]bool // numbers already given a block
+}
+
+// resolve turns names into numbers of b.arch. Unknown names are an error
+// naming the list; names of other architectures are skipped and, when
+// report is set, recorded in skipped.
+func (b *builder) resolve(list string, names []string, report bool, skipped *[]string) (map[int]bool, error) {
+	out := make(map[int]bool, len(names))
+	for _, n := range names {
+		if nr, ok := b.arch.byName[n]; ok {
+			out[nr] = true
+			continue
+		}
+		if !otherArchNames[n] {
+			return nil, fmt.Errorf("seccomp: unknown syscall %q in %s", n, list)
+		}
+		if report {
+			*skipped = append(*skipped, n)
+		}
+	}
+	return out, nil
+}
+
+// Build compiles c into a seccomp program for the architecture of the
+// running binary (x86_64 or arm64).
+//
+// # Layout
+//
+//  1. load arch; anything but the build architecture: KILL_PROCESS (covers
+//     int 0x80, i386 and AArch32 compat calls);
+//  2. load nr; on x86_64, nr & 0x40000000 (x32): KILL_PROCESS (upstream
+//     lacked this check);
+//  3. clone3: ERRNO(ENOSYS), so libc and Go fall back to clone, whose flags
+//     are visible to BPF (attacks.md 3.3);
+//  4. one block per argument-filtered syscall that is not denied, entered by
+//     "nr == X" and ending in a return on every path (attacks.md 3.4);
+//  5. "nr == X" chains: notified syscalls to USER_NOTIF, then, outside
+//     allowlist mode, denied ones to ERRNO(EPERM); in allowlist mode the
+//     allowed ones to ALLOW;
+//  6. the default: ALLOW, or ERRNO(EPERM) in allowlist mode.
+//
+// Deny wins because denied numbers never get a block and never enter the
+// notify chain. Every path that does not read arguments reads only arch and
+// nr, so the kernel's per-syscall action cache (Linux 5.11,
+// seccomp_cache_prepare) still short-cuts all plainly allowed syscalls.
+func Build(c Config) (*Program, error) {
+	if native == nil {
+		return nil, errors.New("seccomp: no syscall table for this architecture (need amd64 or arm64)")
+	}
+	return build(c, native)
+}
+
+func build(c Config, a *archSpec) (*Program, error) {
+	p := &Program{Arch: a.audit}
+	b := &builder{c: c, arch: a, done: make(map[int]bool)}
+
+	denyNames, reportDeny := c.Deny, true
+	if denyNames == nil {
+		denyNames, reportDeny = defaultDeny, false
+	}
+	var err error
+	if b.deny, err = b.resolve("Deny", denyNames, reportDeny, &p.Skipped); err != nil {
+		return nil, err
+	}
+	if b.notify, err = b.resolve("Notify", c.Notify, true, &p.Skipped); err != nil {
+		return nil, err
+	}
+	ess, err := b.resolve("Essential", essential, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range essential {
+		if nr, ok := a.byName[n]; ok && b.deny[nr] {
+			return nil, fmt.Errorf("seccomp: cannot deny %s: the sandbox needs it to start (see Essential)", n)
+		}
+	}
+	if c.Allow != nil {
+		if b.allow, err = b.resolve("Allow", c.Allow, true, &p.Skipped); err != nil {
+			return nil, err
+		}
+		for nr := range ess {
+			b.allow[nr] = true
+		}
+	}
+
+	b.header()
+	b.blocks()
+	b.chains()
+
+	insns, err := b.a.finish()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(len(insns)); err != nil {
+		return nil, err
+	}
+	raw, err := bpf.Assemble(insns)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp: assemble: %w", err)
+	}
+	p.Instructions = make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		p.Instructions[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	return p, nil
+}
+
+// checkSize enforces BPF_MAXINSNS; seccomp(2) would fail with EINVAL.
+func checkSize(n int) error {
+	if n > maxInsns {
+		return fmt.Errorf("seccomp: program has %d instructions, more than BPF_MAXINSNS (%d)", n, maxInsns)
+	}
+	return nil
+}
+
+// denied reports whether nr fails with EPERM before any argument is looked
+// at: listed in Deny, or outside the allowlist.
+func (b *builder) denied(nr int) bool {
+	if b.deny[nr] {
+		return true
+	}
+	return b.allow != nil && !b.allow[nr] && !b.notify[nr]
+}
+
+// base is the action for a syscall that passed its argument filter.
+func (b *builder) base(nr int) Action {
+	if b.notify[nr] {
+		return ActionUserNotif
+	}
+	return ActionAllow
+}
+
+// pidAction is the action for an explicit non-zero pid target.
+func (b *builder) pidAction() Action {
+	if b.c.NotifyPidTargets {
+		return ActionUserNotif
+	}
+	return ActionEPERM
+}
+
+func (b *builder) header() {
+	a := &b.a
+	archOK := a.newLabel()
+	a.loadArch()
+	a.jeq(b.arch.audit, archOK, fall)
+	a.ret(ActionKillProcess)
+	a.bind(archOK)
+	a.loadNr()
+	if b.arch.x32Bit != 0 {
+		nrOK := a.newLabel()
+		a.jset(b.arch.x32Bit, fall, nrOK)
+		a.ret(ActionKillProcess)
+		a.bind(nrOK)
+	}
+	if nr, ok := b.arch.byName["clone3"]; ok {
+		next := a.newLabel()
+		a.jeq(uint32(nr), fall, next)
+		a.ret(ActionENOSYS)
+		a.bind(next)
+		b.done[nr] = true
+	}
+}
+
+// block emits "if nr == name { body }" for a syscall that exists on the
+// architecture and is not denied. body runs with A == nr; r collects the
+// block's return instructions, and falling off the end of body returns
+// base, the action for "the argument filter passed".
+func (b *builder) block(name string, body func(r *rets, base Action)) {
+	nr, ok := b.arch.byName[name]
+	if !ok || b.done[nr] || b.denied(nr) {
+		return
+	}
+	b.done[nr] = true
+	a := &b.a
+	skip := a.newLabel()
+	a.jeq(uint32(nr), fall, skip)
+	r := a.newRets()
+	base := b.base(nr)
+	r.to(base) // flushed first: body's fall-through
+	body(r, base)
+	r.flush()
+	a.bind(skip)
+}
+
+// jeqAny jumps to to when A equals any of ks and falls through otherwise.
+func (b *builder) jeqAny(ks []uint32, to label) {
+	for _, k := range ks {
+		b.a.jeq(k, to, fall)
+	}
+}
+
+func (b *builder) blocks() {
+	a := &b.a
+
+	// clone(flags, ...): the kernel uses lower_32_bits(clone_flags)
+	// (kernel/fork.c). Namespace flags: EPERM. Without CLONE_THREAD the
+	// call creates a process: notified under NotifyForks.
+	b.block("clone", func(r *rets, base Action) {
+		a.loadArgLo(0)
+		a.jset(cloneNamespaces, r.to(ActionEPERM), fall)
+		if b.c.NotifyForks && base != ActionUserNotif {
+			a.jset(cloneThread, fall, r.to(ActionUserNotif))
+		}
+	})
+
+	// ioctl(fd, unsigned int cmd, arg): only the low 32 bits of cmd reach
+	// the driver, so TIOCSTI | 1<<32 is TIOCSTI (CVE-2017-5226,
+	// CVE-2019-10063; attacks.md 3.4).
+	b.block("ioctl", func(r *rets, base Action) {
+		a.loadArgLo(1)
+		cmds := []uint32{tiocSTI, tiocLINUX, tiocCONS, tiocSETD}
+		if b.c.CapturedTTY {
+			cmds = append(cmds, tiocSCTTY, tiocSPGRP, tiocNOTTY)
+		}
+		b.jeqAny(cmds, r.to(ActionEPERM))
+	})
+
+	// prctl(int option, unsigned long arg2, ...): keep the supervisor able
+	// to read memory (DUMPABLE), no ptrace exceptions (PTRACER), no
+	// capability games (SECUREBITS, MM, ambient raise). arg2 is a full
+	// unsigned long compared against PR_CAP_AMBIENT_RAISE by
+	// cap_task_prctl, so all 64 bits are compared.
+	b.block("prctl", func(r *rets, base Action) {
+		a.loadArgLo(0)
+		b.jeqAny([]uint32{prSetDumpable, prSetPtracer, prSetSecurebits, prSetMM}, r.to(ActionEPERM))
+		a.jeq(prCapAmbient, fall, r.to(base))
+		a.loadArgHi(1)
+		a.jeq(0, fall, r.to(base))
+		a.loadArgLo(1)
+		a.jeq(prCapAmbientRaise, r.to(ActionEPERM), fall)
+	})
+
+	// seccomp(unsigned int op, unsigned int flags, ...): a nested listener
+	// could CONTINUE what ours must emulate (attacks.md 3.4).
+	b.block("seccomp", func(r *rets, base Action) {
+		a.loadArgLo(0)
+		a.jeq(seccompSetModeFilter, fall, r.to(base))
+		a.loadArgLo(1)
+		a.jset(seccompFilterFlagNewListener, r.to(ActionEPERM), fall)
+	})
+
+	b.block("socket", b.socketBody)
+
+	// socketpair(int domain, ...): only AF_UNIX needs it (Chromium rule).
+	b.block("socketpair", func(r *rets, base Action) {
+		a.loadArgLo(0)
+		a.jeq(afUnix, fall, r.to(ActionEPERM))
+	})
+
+	// setsockopt(fd, int level, int optname, ...): TCP_FASTOPEN_CONNECT
+	// makes the next connect implicit, out of Landlock's sight ([LL#41]);
+	// SO_BINDTODEVICE and its sibling SO_BINDTOIFINDEX escape routing
+	// policy as root.
+	b.block("setsockopt", func(r *rets, base Action) {
+		tcp, sol := a.newLabel(), a.newLabel()
+		a.loadArgLo(1)
+		a.jeq(ipprotoTCP, tcp, fall)
+		a.jeq(solSocket, sol, r.to(base))
+		a.bind(tcp)
+		a.loadArgLo(2)
+		a.jeq(tcpFastopenConnect, r.to(ActionEPERM), r.to(base))
+		a.bind(sol)
+		a.loadArgLo(2)
+		b.jeqAny([]uint32{soBindToDevice, soBindToIfindex}, r.to(ActionEPERM))
+	})
+
+	// sendto/sendmsg/sendmmsg(..., unsigned int flags, ...): MSG_FASTOPEN
+	// connects implicitly, which Landlock's connect hook does not see
+	// ([LL#41], attacks.md 0).
+	for _, name := range []string{"sendto", "sendmsg", "sendmmsg"} {
+		arg := sendFlagsArgs[name]
+		b.block(name, func(r *rets, base Action) {
+			a.loadArgLo(arg)
+			a.jset(msgFastopen, r.to(ActionEPERM), fall)
+		})
+	}
+
+	// pid_t first argument: 0 is the caller itself; anything else may be
+	// the host (attacks.md 0: prlimit64 on the parent succeeded).
+	for _, name := range pidFirstArg {
+		b.block(name, func(r *rets, base Action) {
+			a.loadArgLo(0)
+			a.jeq(0, fall, r.to(b.pidAction()))
+		})
+	}
+
+	// (int which, int who): PRIO_USER / IOPRIO_WHO_USER would reach every
+	// process of the uid, so only the process and process-group forms are
+	// admitted, and only for who == 0 without the supervisor.
+	for _, name := range whichWhoArgs {
+		process, pgrp := uint32(prioProcess), uint32(prioPgrp)
+		if name == "ioprio_set" {
+			process, pgrp = ioprioWhoProcess, ioprioWhoPgrp
+		}
+		b.block(name, func(r *rets, base Action) {
+			who := a.newLabel()
+			a.loadArgLo(0)
+			a.jeq(process, who, fall)
+			a.jeq(pgrp, who, r.to(ActionEPERM))
+			a.bind(who)
+			a.loadArgLo(1)
+			a.jeq(0, fall, r.to(b.pidAction()))
+		})
+	}
+
+	// personality(unsigned int): PER_LINUX, PER_LINUX32 and the query
+	// 0xffffffff only; READ_IMPLIES_EXEC, MMAP_PAGE_ZERO and the emulation
+	// personalities are refused (Docker rule, attacks.md 3.4).
+	b.block("personality", func(r *rets, base Action) {
+		a.loadArgLo(0)
+		a.jeq(perLinux, r.to(base), fall)
+		a.jeq(perLinux32, r.to(base), fall)
+		a.jeq(personalityQuery, fall, r.to(ActionEPERM))
+	})
+}
+
+// socketBody filters socket(int domain, int type, int protocol) (attacks.md
+// 3.4, NET-02, NET-09). Landlock's TCP rules see only TCP: MPTCP, SCTP and
+// DCCP connect past them [probe], so an AF_INET/AF_INET6 socket must be TCP
+// (SOCK_STREAM with protocol 0 or IPPROTO_TCP), UDP (SOCK_DGRAM, unless
+// NoUDP) or raw (SOCK_RAW/SOCK_PACKET, unless NoRaw); other types
+// (SOCK_SEQPACKET is SCTP, SOCK_DCCP) are refused. The type is compared
+// after masking SOCK_NONBLOCK and SOCK_CLOEXEC. Netlink is limited to
+// NETLINK_ROUTE; families other than unix, inet, inet6 and netlink
+// (AF_PACKET, AF_VSOCK, AF_ALG, AF_UNSPEC...) are refused.
+func (b *builder) socketBody(r *rets, base Action) {
+	a := &b.a
+	inet, netlink, stream := a.newLabel(), a.newLabel(), a.newLabel()
+	deny := r.to(ActionEPERM)
+	a.loadArgLo(0)
+	a.jeq(afUnix, r.to(base), fall)
+	a.jeq(afInet, inet, fall)
+	a.jeq(afInet6, inet, fall)
+	a.jeq(afNetlink, netlink, deny)
+
+	a.bind(inet)
+	a.loadArgLo(1)
+	a.and(^uint32(sockNonblock | sockCloexec))
+	dgram, raw := base, base
+	if b.c.NoUDP {
+		dgram = ActionEPERM
+	}
+	if b.c.NoRaw {
+		raw = ActionEPERM
+	}
+	a.jeq(sockStream, stream, fall)
+	a.jeq(sockDgram, r.to(dgram), fall)
+	a.jeq(sockRaw, r.to(raw), fall)
+	a.jeq(sockPacket, r.to(raw), deny)
+
+	a.bind(stream)
+	a.loadArgLo(2)
+	a.jeq(0, r.to(base), fall)
+	a.jeq(ipprotoTCP, r.to(base), deny)
+
+	a.bind(netlink)
+	a.loadArgLo(2)
+	a.jeq(netlinkRoute, fall, deny)
+}
+
+// chains emits the "nr == X" lists and the default return.
+func (b *builder) chains() {
+	var notify, deny, allow []int
+	for nr := range b.arch.byNr {
+		if b.done[nr] {
+			continue
+		}
+		switch {
+		case b.denied(nr):
+			deny = append(deny, nr)
+		case b.notify[nr]:
+			notify = append(notify, nr)
+		case b.c.NotifyForks && (b.arch.byNr[nr] == "fork" || b.arch.byNr[nr] == "vfork"):
+			notify = append(notify, nr)
+		case b.allow != nil && b.allow[nr]:
+			allow = append(allow, nr)
+		}
+	}
+	b.chain(notify, ActionUserNotif)
+	if b.allow == nil {
+		b.chain(deny, ActionEPERM)
+		b.a.ret(ActionAllow)
+		return
+	}
+	// In allowlist mode denied numbers need no entry: the default refuses.
+	b.chain(allow, ActionAllow)
+	b.a.ret(ActionEPERM)
+}
+
+// chainChunk bounds a chain segment so that every "jeq nr" reaches the
+// segment's return within the 255-instruction limit of a conditional jump.
+const chainChunk = 255
+
+// chain emits "if nr in nrs: return act", A holding nr. Each chunk is
+// jeq n1 -> R; ...; jeq nk -> R else -> next; R: ret act; next:.
+func (b *builder) chain(nrs []int, act Action) {
+	sort.Ints(nrs)
+	a := &b.a
+	for len(nrs) > 0 {
+		n := min(len(nrs), chainChunk)
+		hit, next := a.newLabel(), a.newLabel()
+		for i, nr := range nrs[:n] {
+			miss := fall
+			if i == n-1 {
+				miss = next
+			}
+			a.jeq(uint32(nr), hit, miss)
+		}
+		a.bind(hit)
+		a.ret(act)
+		a.bind(next)
+		nrs = nrs[n:]
+	}
+}

@@ -1,0 +1,7 @@
+package handlers
+
+import "golang.org/x/sys/unix"
+
+func isForkNr(nr int) bool {
+	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3
+}
