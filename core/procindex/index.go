@@ -103,8 +103,9 @@ func (ix *Index) Register(pid, ppid, pidfd int) (*Entry, error) {
 			return old, nil
 		}
 		// A recycled pid: the old process is gone even if its watcher has
-		// not run yet.
+		// not run yet. Closing its pidfd wakes that watcher.
 		ix.removeLocked(old)
+		defer old.pidfd.Close()
 	}
 	e := &Entry{Key: key, PPid: ppid, fd: pidfd, exited: make(chan struct{})}
 	e.pidfd = os.NewFile(uintptr(pidfd), "pidfd")

@@ -3,6 +3,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"golang.org/x/net/bpf"
@@ -207,7 +208,7 @@ func (b *builder) resolve(list string, names []string, report bool, skipped *[]s
 		if !otherArchNames[n] {
 			return nil, fmt.Errorf("seccomp: unknown syscall %q in %s", n, list)
 		}
-		if report {
+		if report && !slices.Contains(*skipped, n) {
 			*skipped = append(*skipped, n)
 		}
 	}
