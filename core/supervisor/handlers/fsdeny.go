@@ -35,6 +35,9 @@ type FsDeny struct {
 	index    *procindex.Index
 	rawR     []string
 	rawW     []string
+	// names maps a syscall number to its name for the handlers that
+	// serve several syscalls; written only before the supervisor starts.
+	names map[int]string
 }
 
 type deniedObj struct {
@@ -47,7 +50,7 @@ type deniedObj struct {
 // denied file does not change what is denied. Paths that do not exist yet
 // are denied by path.
 func NewFsDeny(denied, readable, writable []string) (*FsDeny, error) {
-	f := &FsDeny{rawR: readable, rawW: writable}
+	f := &FsDeny{rawR: readable, rawW: writable, names: map[int]string{}}
 	for _, p := range denied {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("fs_denied %q: not an absolute path", p)
@@ -112,11 +115,8 @@ func (f *FsDeny) Register(s *supervisor.Supervisor, lookup func(string) (int, bo
 	}
 }
 
-// nrNames maps a syscall number to its name for the multiplexed handlers.
-var nrNames = map[int]string{}
-
 func (f *FsDeny) register(s *supervisor.Supervisor, nr int, name string, h supervisor.Handler) {
-	nrNames[nr] = name
+	f.names[nr] = name
 	// Async: the warden may block (opening a FIFO waits for its peer).
 	s.HandleAsync(nr, h)
 }
@@ -158,7 +158,7 @@ func (f *FsDeny) begin(s *supervisor.Supervisor, n *supervisor.Notif) (*call, un
 	if e == nil {
 		return nil, unix.EPERM
 	}
-	return &call{s: s, n: n, name: nrNames[int(n.Data.Nr)], entry: e}, 0
+	return &call{s: s, n: n, name: f.names[int(n.Data.Nr)], entry: e}, 0
 }
 
 func (c *call) str(arg int) (string, unix.Errno) {
