@@ -28,9 +28,8 @@ type label int
 const fall label = -1
 
 type fixup struct {
-	at     int   // index of the jump instruction
-	jt, jf label // targets of a conditional jump
-	ja     bool  // unconditional jump to jt
+	at     int   // index of the conditional jump instruction
+	jt, jf label // its targets
 }
 
 type asm struct {
@@ -76,12 +75,6 @@ func (a *asm) jump(cond bpf.JumpTest, k uint32, jt, jf label) {
 	a.ins = append(a.ins, bpf.JumpIf{Cond: cond, Val: k})
 }
 
-// ja jumps unconditionally to l.
-func (a *asm) ja(l label) {
-	a.fix = append(a.fix, fixup{at: len(a.ins), jt: l, ja: true})
-	a.ins = append(a.ins, bpf.Jump{})
-}
-
 func (a *asm) ret(act Action) {
 	a.ins = append(a.ins, bpf.RetConstant{Val: uint32(act)})
 }
@@ -108,10 +101,6 @@ func (a *asm) finish() ([]bpf.Instruction, error) {
 		t, err := a.skip(f.at, f.jt)
 		if err != nil {
 			return nil, err
-		}
-		if f.ja {
-			a.ins[f.at] = bpf.Jump{Skip: uint32(t)}
-			continue
 		}
 		e, err := a.skip(f.at, f.jf)
 		if err != nil {

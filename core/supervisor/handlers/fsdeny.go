@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -64,7 +65,13 @@ func NewFsDeny(denied, readable, writable []string) (*FsDeny, error) {
 		if err := unix.Stat(canon, &st); err != nil {
 			return nil, fmt.Errorf("fs_denied %q: %w", p, err)
 		}
-		f.denied = append(f.denied, deniedObj{dev: st.Dev, ino: st.Ino, path: canon, dir: st.Mode&unix.S_IFMT == unix.S_IFDIR})
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		f.denied = append(f.denied, deniedObj{dev: st.Dev, ino: st.Ino, path: canon, dir: isDir})
+		if isDir {
+			if err := f.addHardLinked(canon); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, p := range readable {
 		if c, err := filepath.EvalSymlinks(p); err == nil {
@@ -77,6 +84,33 @@ func NewFsDeny(denied, readable, writable []string) (*FsDeny, error) {
 		}
 	}
 	return f, nil
+}
+
+// maxDeniedWalk bounds the walk of a denied directory at spawn.
+const maxDeniedWalk = 200000
+
+// addHardLinked records, by inode, every file below a denied directory that
+// has other names: a hard link made elsewhere before the run would
+// otherwise reach it under a path outside the denied tree. Links made
+// during the run cannot be: linking out of or into a denied tree is refused.
+func (f *FsDeny) addHardLinked(dir string) error {
+	n := 0
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable parts cannot be linked from by us either
+		}
+		if n++; n > maxDeniedWalk {
+			return fmt.Errorf("fs_denied %q: more than %d entries to index", dir, maxDeniedWalk)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) == nil && st.Nlink > 1 {
+			f.denied = append(f.denied, deniedObj{dev: st.Dev, ino: st.Ino})
+		}
+		return nil
+	})
 }
 
 // Start creates the warden; ix is the sandbox's process index.
