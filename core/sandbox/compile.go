@@ -3,6 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -94,7 +95,7 @@ func compile(p *policy.Policy, o Options) (*compiled, error) {
 		}
 		c.fsDeny = fd
 	}
-	prog, err := seccomp.Build(sc)
+	prog, err := buildFilter(sc)
 	if err != nil {
 		c.close()
 		if c.fsDeny != nil {
@@ -149,4 +150,35 @@ func (c *compiled) install(s *Sandbox, p *policy.Policy) error {
 		s.cleanup = append(s.cleanup, fd.Close)
 	}
 	return nil
+}
+
+// The seccomp program depends only on the seccomp settings, and many
+// sandboxes of one host share them: build each distinct program once.
+var filterCache struct {
+	sync.Mutex
+	m map[string]*seccomp.Program
+}
+
+const maxCachedFilters = 64
+
+func buildFilter(c seccomp.Config) (*seccomp.Program, error) {
+	key := fmt.Sprintf("%q|%q|%q|%v|%v|%v|%v|%v|%v|%v", c.Deny, c.Allow, c.Notify, c.Deny == nil, c.Allow == nil,
+		c.NotifyForks, c.NotifyPidTargets, c.NoUDP, c.NoRaw, c.CapturedTTY)
+	filterCache.Lock()
+	p := filterCache.m[key]
+	filterCache.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := seccomp.Build(c)
+	if err != nil {
+		return nil, err
+	}
+	filterCache.Lock()
+	if filterCache.m == nil || len(filterCache.m) >= maxCachedFilters {
+		filterCache.m = make(map[string]*seccomp.Program)
+	}
+	filterCache.m[key] = p
+	filterCache.Unlock()
+	return p, nil
 }
