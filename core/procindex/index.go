@@ -11,6 +11,7 @@ package procindex
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -53,6 +54,7 @@ type Index struct {
 	threads map[int]*Entry // tid -> entry of its thread group, for tid != pid
 	closed  bool
 	wg      sync.WaitGroup
+	disc    discovery
 
 	// OnExit, if set, runs (without the index lock) after an entry has
 	// been removed because its process exited.
@@ -281,4 +283,141 @@ func (ix *Index) Close() {
 		e.pidfd.Close()
 	}
 	ix.wg.Wait()
+}
+
+// Discovery of children the supervisor was not told about.
+//
+// A child created by a continued fork is invisible to the supervisor until
+// it makes a notified syscall itself. Pids are handed out in increasing
+// order (with wrap-around), so the pids allocated since the last look are
+// few, and /proc/sys/kernel/ns_last_pid says where allocation stands.
+// Discover examines that window and registers every process whose parent is
+// a member.
+
+type discovery struct {
+	mu       sync.Mutex
+	scanFrom int
+	pidMax   int
+	started  bool
+}
+
+// maxWindow is how many new pids are examined one by one; past it, /proc is
+// listed instead.
+const maxWindow = 4096
+
+// Discover registers the new children of members and returns them.
+func (ix *Index) Discover() []*Entry {
+	d := &ix.disc
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	last, err := kernel.LastPid()
+	if err != nil {
+		return nil
+	}
+	if !d.started {
+		// The first member was registered before it ran: start the
+		// window just below it.
+		d.started = true
+		d.pidMax = kernel.PidMax()
+		d.scanFrom = ix.minPid() - 1
+	}
+	from := d.scanFrom
+	d.scanFrom = last
+	var found []*Entry
+	visit := func(pid int) {
+		if ix.Has(pid) {
+			return
+		}
+		st, err := kernel.ReadTaskStatus(pid)
+		if err != nil || st.Tgid != pid || !ix.Has(st.PPid) {
+			return
+		}
+		e, err := ix.Register(pid, st.PPid, -1)
+		if err != nil {
+			return
+		}
+		// Re-check the parent now that a pidfd pins the process: the pid
+		// may have been recycled between the two reads.
+		if st2, err := kernel.ReadTaskStatus(pid); err != nil || st2.PPid != st.PPid {
+			return
+		}
+		found = append(found, e)
+	}
+	switch {
+	case last == from:
+	case last > from && last-from <= maxWindow:
+		for pid := from + 1; pid <= last; pid++ {
+			visit(pid)
+		}
+	case last < from && (d.pidMax-from)+last <= maxWindow:
+		for pid := from + 1; pid < d.pidMax; pid++ {
+			visit(pid)
+		}
+		for pid := 1; pid <= last; pid++ {
+			visit(pid)
+		}
+	default:
+		for _, pid := range procPids() {
+			visit(pid)
+		}
+	}
+	// Children of children found in this pass had their parent unknown
+	// when first visited; a second pass over what is left is cheap.
+	if len(found) > 0 {
+		for _, pid := range procPidsAbove(from, last, d.pidMax) {
+			visit(pid)
+		}
+	}
+	return found
+}
+
+func (ix *Index) minPid() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	m := 0
+	for pid := range ix.byPid {
+		if m == 0 || pid < m {
+			m = pid
+		}
+	}
+	return m
+}
+
+func procPidsAbove(from, last, pidMax int) []int {
+	var out []int
+	if last >= from {
+		if last-from > maxWindow {
+			return procPids()
+		}
+		for p := from + 1; p <= last; p++ {
+			out = append(out, p)
+		}
+		return out
+	}
+	if (pidMax-from)+last > maxWindow {
+		return procPids()
+	}
+	for p := from + 1; p < pidMax; p++ {
+		out = append(out, p)
+	}
+	for p := 1; p <= last; p++ {
+		out = append(out, p)
+	}
+	return out
+}
+
+func procPids() []int {
+	f, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(-1)
+	out := make([]int, 0, len(names))
+	for _, n := range names {
+		if v, err := strconv.Atoi(n); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }

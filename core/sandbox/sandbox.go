@@ -130,13 +130,15 @@ type Sandbox struct {
 	name    string
 	command string
 
-	mu         sync.Mutex
-	killedBy   Reason // Killed or Timeout when we killed it; Exited otherwise
-	paused     bool
-	mainExited bool
-	done       chan struct{}
-	result     *Result
-	resErr     error
+	mu           sync.Mutex
+	killedBy     Reason // Killed or Timeout when we killed it; Exited otherwise
+	paused       bool
+	mainExited   bool
+	stopDiscover chan struct{}
+	outputs      []*os.File
+	done         chan struct{}
+	result       *Result
+	resErr       error
 
 	outWG    sync.WaitGroup
 	stdout   *lockedBuffer
@@ -236,9 +238,43 @@ func (s *Sandbox) killWith(r Reason) error {
 		s.killedBy = r
 	}
 	s.mu.Unlock()
-	s.signalAll(unix.SIGKILL)
+	s.sweep(unix.SIGKILL)
 	return nil
 }
+
+// sweep signals every known process, then looks for children that were
+// created since the last look (they may have left the process group and
+// never made a notified syscall) and signals those too, until no new one
+// turns up.
+func (s *Sandbox) sweep(sig unix.Signal) {
+	s.index.Discover()
+	for i := 0; i < 8; i++ {
+		s.signalAll(sig)
+		if len(s.index.Discover()) == 0 {
+			return
+		}
+	}
+	s.signalAll(sig)
+}
+
+// discoverLoop registers new processes while the sandbox runs, so that a
+// child that leaves the process group and never makes a notified syscall
+// is still known when the sandbox is killed. Each look examines only the
+// pids allocated since the previous one.
+func (s *Sandbox) discoverLoop() {
+	t := time.NewTicker(discoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopDiscover:
+			return
+		case <-t.C:
+			s.index.Discover()
+		}
+	}
+}
+
+const discoverEvery = 50 * time.Millisecond
 
 // signalAll reaches the main process by pidfd, its process group, and
 // every process the supervisor registered (some may have left the group).
@@ -263,7 +299,7 @@ func (s *Sandbox) Pause() error {
 		return errorf(ErrState, "sandbox: not running")
 	default:
 	}
-	s.signalAll(unix.SIGSTOP)
+	s.sweep(unix.SIGSTOP)
 	s.mu.Lock()
 	s.paused = true
 	s.mu.Unlock()
@@ -277,7 +313,7 @@ func (s *Sandbox) Resume() error {
 		return errorf(ErrState, "sandbox: not running")
 	default:
 	}
-	s.signalAll(unix.SIGCONT)
+	s.sweep(unix.SIGCONT)
 	s.mu.Lock()
 	s.paused = false
 	s.mu.Unlock()

@@ -69,6 +69,7 @@ func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []*os.File, err e
 			if o.OutputLimit > 0 {
 				dst = &capWriter{w: dst, left: o.OutputLimit}
 			}
+			s.outputs = append(s.outputs, r)
 			s.outWG.Add(1)
 			go func() {
 				defer s.outWG.Done()
@@ -202,6 +203,8 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 	if o.Timeout > 0 {
 		s.timer = time.AfterFunc(o.Timeout, func() { _ = s.killWith(Timeout) })
 	}
+	s.stopDiscover = make(chan struct{})
+	go s.discoverLoop()
 	go s.waitMain()
 	return s, nil
 }
@@ -237,22 +240,35 @@ func (s *Sandbox) waitMain() {
 	// The main process is a zombie now, so its pid, which is also the
 	// process group id, cannot be recycled until we reap it: kill the rest
 	// of the group first. The sandbox ends with its main process.
+	close(s.stopDiscover)
+	s.index.Discover()
 	s.mu.Lock()
 	s.mainExited = true
 	if s.pgrp {
 		_ = unix.Kill(-s.pid, unix.SIGKILL)
 	}
 	s.mu.Unlock()
+	s.sweep(unix.SIGKILL)
 	ex, _, werr := kernel.WaitPidfd(s.pidfd, 0)
 	end := time.Now()
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	s.index.Signal(unix.SIGKILL)
 	for _, cl := range s.closers {
 		cl.Close()
 	}
-	s.outWG.Wait()
+	// Output ends when the last writer is gone. A process that escaped
+	// every kill could hold the pipe open forever: bound the drain.
+	drained := make(chan struct{})
+	go func() { s.outWG.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(2 * time.Second):
+		for _, r := range s.outputs {
+			r.Close()
+		}
+		<-drained
+	}
 	// POLLHUP on the listener comes once every task that used the filter
 	// has been reaped. A process that escaped both the group and the index
 	// would keep it from coming: bound the wait, then close the listener,

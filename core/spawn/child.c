@@ -217,12 +217,6 @@ static int sl_child(void *arg)
 	if (SYS0(SYS_getppid) != p->parent_pid)
 		sl_die(sock, SL_STEP_PARENT_GONE, 3 /* ESRCH */);
 
-	/* 5. Resource limits, before the program can raise its soft limits. */
-	for (int i = 0; i < p->nrlimits; i++) {
-		uint64_t lim[2] = {p->rlimits[i].cur, p->rlimits[i].max};
-		if ((r = SYS4(SYS_prlimit64, 0, p->rlimits[i].resource, lim, 0)) < 0)
-			sl_die(sock, SL_STEP_RLIMIT, -r);
-	}
 
 	/* 6. ASLR off: personality is filtered by seccomp afterwards. */
 	if (p->set_personality && (r = SYS1(SYS_personality, p->personality)) < 0)
@@ -240,11 +234,37 @@ static int sl_child(void *arg)
 	if (p->cwd && (r = SYS1(SYS_chdir, p->cwd)) < 0)
 		sl_die(sock, SL_STEP_CHDIR, -r);
 
-	/* 10. No fd of the host survives exec (attacks.md FS-01). Marking is
-	 * enough: exec closes them, and the report socket stays usable until
-	 * then. */
-	if ((r = SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC)) < 0)
-		sl_die(sock, SL_STEP_CLOSE_FDS, -r);
+	/* 10. No fd of the host survives (attacks.md FS-01): close all but
+	 * the report socket and the ruleset now, so that the seccomp listener
+	 * gets a low number even under a small RLIMIT_NOFILE; the two kept
+	 * ones are close-on-exec. */
+	{
+		int keep[2] = {sock, p->ruleset_fd};
+		if (keep[0] > keep[1]) {
+			int t = keep[0];
+			keep[0] = keep[1];
+			keep[1] = t;
+		}
+		unsigned lo = 3;
+		for (int i = 0; i < 2; i++) {
+			if (keep[i] < (int)lo)
+				continue;
+			if ((unsigned)keep[i] > lo && (r = SYS3(SYS_close_range, lo, keep[i] - 1, 0)) < 0)
+				sl_die(sock, SL_STEP_CLOSE_FDS, -r);
+			lo = (unsigned)keep[i] + 1;
+		}
+		if ((r = SYS3(SYS_close_range, lo, ~0U, 0)) < 0)
+			sl_die(sock, SL_STEP_CLOSE_FDS, -r);
+	}
+
+	/* Resource limits, after the fd sweep (so RLIMIT_NOFILE counts only
+	 * what the program will have) and before the filter, which the caller's
+	 * allowlist might make refuse prlimit64. */
+	for (int i = 0; i < p->nrlimits; i++) {
+		uint64_t lim[2] = {p->rlimits[i].cur, p->rlimits[i].max};
+		if ((r = SYS4(SYS_prlimit64, 0, p->rlimits[i].resource, lim, 0)) < 0)
+			sl_die(sock, SL_STEP_RLIMIT, -r);
+	}
 
 	/* 11. Required by Landlock and seccomp for unprivileged callers. */
 	if ((r = SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)

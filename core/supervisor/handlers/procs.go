@@ -30,11 +30,9 @@ import (
 type Procs struct {
 	Index *procindex.Index
 
-	mu       sync.Mutex
-	max      int
-	pending  []pendingFork
-	scanFrom int // every pid <= scanFrom (mod wrap) was examined
-	pidMax   int
+	mu      sync.Mutex
+	max     int
+	pending []pendingFork
 }
 
 type pendingFork struct {
@@ -45,8 +43,7 @@ type pendingFork struct {
 // NewProcs returns the accounting for a sandbox whose first process was
 // just registered in ix, before it ran any code.
 func NewProcs(ix *procindex.Index, max int) *Procs {
-	last, _ := kernel.LastPid()
-	return &Procs{Index: ix, max: max, scanFrom: last, pidMax: kernel.PidMax()}
+	return &Procs{Index: ix, max: max}
 }
 
 // SetMax changes the limit; it applies to the next fork.
@@ -99,56 +96,13 @@ func (p *Procs) dropPendingOfTid(tid int) {
 	p.pending = out
 }
 
-// discover registers children created since the last scan whose parent is
-// in the sandbox, and settles pending forks: a discovered child settles one
-// fork of its parent; a fork whose thread is no longer inside a fork-family
-// syscall has completed (its child, if any, was in the window).
+// discover registers the children created since the last look (see
+// procindex.Discover) and settles pending forks: a discovered child settles
+// one fork of its parent; a fork whose thread is no longer inside a
+// fork-family syscall has completed (its child, if alive, was found).
 func (p *Procs) discover() {
-	last, err := kernel.LastPid()
-	if err != nil {
-		return
-	}
-	from := p.scanFrom
-	p.scanFrom = last
-	visit := func(pid int) {
-		if p.Index.Has(pid) {
-			return
-		}
-		st, err := kernel.ReadTaskStatus(pid)
-		if err != nil || st.Tgid != pid || !p.Index.Has(st.PPid) {
-			return
-		}
-		if _, err := p.Index.Register(pid, st.PPid, -1); err != nil {
-			return
-		}
-		// Re-check the parent after the pidfd pinned the process: the pid
-		// could have been recycled between the two reads.
-		if st2, err := kernel.ReadTaskStatus(pid); err != nil || st2.PPid != st.PPid {
-			return
-		}
-		p.settleOne(st.PPid)
-	}
-	switch {
-	case last == from:
-	case last > from && last-from <= 4096:
-		for pid := from + 1; pid <= last; pid++ {
-			visit(pid)
-		}
-	case last < from && (p.pidMax-from)+last <= 4096:
-		for pid := from + 1; pid < p.pidMax; pid++ {
-			visit(pid)
-		}
-		for pid := 1; pid <= last; pid++ {
-			visit(pid)
-		}
-	default:
-		// Too many pids went by: scan all of /proc.
-		ents, err := readProcPids()
-		if err == nil {
-			for _, pid := range ents {
-				visit(pid)
-			}
-		}
+	for _, e := range p.Index.Discover() {
+		p.settleOne(e.PPid)
 	}
 	out := p.pending[:0]
 	for _, f := range p.pending {
@@ -194,32 +148,6 @@ func forkInFlight(f pendingFork) bool {
 		nr = nr*10 + int(c-'0')
 	}
 	return isForkNr(nr)
-}
-
-func readProcPids() ([]int, error) {
-	fd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	var pids []int
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := unix.ReadDirent(fd, buf)
-		if err != nil {
-			return pids, err
-		}
-		if n == 0 {
-			return pids, nil
-		}
-		var names []string
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-		for _, s := range names {
-			if v, err := strconv.Atoi(s); err == nil {
-				pids = append(pids, v)
-			}
-		}
-	}
 }
 
 // EnsureMember returns the index entry of the process that owns thread tid,
