@@ -1,7 +1,7 @@
 # sandlock — build, test and install. `make help` lists the targets.
 #
-# The version lives in one place, include/sandlock.h, once the C ABI exists;
-# until then VERSION below is the source.
+# The version lives in one place, include/sandlock.h (SANDLOCK_VERSION_STRING);
+# the fallback below only serves a tree without the header.
 
 SHELL      := /bin/bash
 GO         ?= go
@@ -23,7 +23,7 @@ MAJOR      := $(firstword $(subst ., ,$(VERSION)))
 .DEFAULT_GOAL := all
 
 .PHONY: all
-all: cli ## Build everything (CLI; the C library once capi/ exists)
+all: cli lib ## Build everything (CLI and the C library)
 
 .PHONY: cli
 cli: ## Build the sandlock CLI into build/sandlock
@@ -31,11 +31,98 @@ cli: ## Build the sandlock CLI into build/sandlock
 	$(GO) build -o $(BUILD)/sandlock ./cmd/sandlock
 
 .PHONY: test
-test: test-go ## Run every test suite (the command CI runs)
+test: test-go test-c ## Run every test suite (the command CI runs)
 
 .PHONY: test-go
 test-go: cli ## Go unit, kernel and end-to-end tests
 	SANDLOCK_TEST_STRICT=1 SANDLOCK_CLI=$(CURDIR)/$(BUILD)/sandlock $(GO) test -count=1 ./...
+
+# --- C library, header and C tests ------------------------------------------
+
+LIBNAME      := libsandlock.so
+SONAME       := $(LIBNAME).$(MAJOR)
+LIB          := $(BUILD)/$(SONAME)
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Sources the library is built from (the Go build cache decides what to
+# recompile; this list only decides whether to call it).
+LIB_SRCS     := $(shell find capi core \( -name '*.go' -o -name '*.c' -o -name '*.h' \) ! -name '*_test.go' 2>/dev/null) \
+                include/sandlock.h capi/libsandlock.map go.mod go.sum
+CTEST_DIR    := $(BUILD)/tests/c
+CTEST_BIN    := $(CTEST_DIR)/sandlock-ctest
+CTEST_SRCS   := $(filter-out tests/c/header_test.c,$(wildcard tests/c/*.c)) $(wildcard tests/c/*.h)
+
+.PHONY: lib
+lib: $(LIB) $(BUILD)/$(LIBNAME) ## Build the C library build/libsandlock.so.N (+ libsandlock.so symlink)
+
+# The version script exports exactly the sandlock_* functions of the header;
+# SONAME libsandlock.so.<major>. cgo's generated header is removed: the
+# hand-written include/sandlock.h is the only contract.
+$(LIB): $(LIB_SRCS)
+	@mkdir -p $(BUILD)
+	$(GO) build -buildmode=c-shared \
+	  -ldflags "-extldflags '-Wl,-soname,$(SONAME) -Wl,--version-script=$(CURDIR)/capi/libsandlock.map'" \
+	  -o $@ ./capi
+	@rm -f $(BUILD)/$(LIBNAME).h
+
+$(BUILD)/$(LIBNAME): $(LIB)
+	ln -sfn $(SONAME) $@
+
+.PHONY: header-test
+header-test: ## include/sandlock.h compiles under strict C11 and C++17
+	$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -Iinclude -fsyntax-only tests/c/header_test.c
+	$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -Wstrict-prototypes -Wshadow -Wconversion -Iinclude -fsyntax-only tests/c/header_test.c
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -Iinclude -fsyntax-only -x c++ tests/c/header_test.c
+	$(CXX) -std=c++17 -Wall -Wextra -pedantic -Werror -Wold-style-cast -Iinclude -fsyntax-only -x c++ tests/c/header_test.c
+
+# The test binary finds the library next to itself ($$ORIGIN), so a copy of
+# the two runs anywhere (tests/c/run.sh runs one as an unprivileged user).
+$(CTEST_BIN): $(CTEST_SRCS) include/sandlock.h $(LIB)
+	@mkdir -p $(CTEST_DIR)
+	cp -f $(LIB) $(CTEST_DIR)/$(SONAME)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -Iinclude \
+	  $(filter %.c,$(CTEST_SRCS)) -o $@ -L$(CTEST_DIR) -l:$(SONAME) -Wl,-rpath,'$$ORIGIN' -lpthread
+
+.PHONY: test-c
+test-c: lib header-test $(CTEST_BIN) ## C ABI tests: header, exported symbols, behaviour, leaks (as root also as nobody)
+	tests/c/symbols.sh $(LIB) include/sandlock.h
+	tests/c/run.sh $(CTEST_BIN)
+
+.PHONY: install
+install: lib ## Install the library, header and sandlock.pc into $(DESTDIR)$(PREFIX)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIBNAME).$(VERSION)
+	ln -sfn $(LIBNAME).$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/$(LIBNAME)
+	install -m 0644 include/sandlock.h $(DESTDIR)$(INCLUDEDIR)/sandlock.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkgconfig/sandlock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/sandlock.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/sandlock.pc
+
+.PHONY: uninstall
+uninstall: ## Remove what install put into $(DESTDIR)$(PREFIX)
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIBNAME).$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/$(LIBNAME) $(DESTDIR)$(INCLUDEDIR)/sandlock.h \
+	      $(DESTDIR)$(PKGCONFIGDIR)/sandlock.pc
+
+# The examples are built the way a user builds them: against an installed
+# copy (a staging prefix under build/), found through pkg-config.
+EXAMPLES_PREFIX := $(CURDIR)/$(BUILD)/stage
+
+.PHONY: examples
+examples: lib ## Build the C example against a staged install via pkg-config, and run it
+	rm -rf $(EXAMPLES_PREFIX)
+	$(MAKE) --no-print-directory install DESTDIR= PREFIX=$(EXAMPLES_PREFIX) LIBDIR=$(EXAMPLES_PREFIX)/lib \
+	  INCLUDEDIR=$(EXAMPLES_PREFIX)/include PKGCONFIGDIR=$(EXAMPLES_PREFIX)/lib/pkgconfig
+	@mkdir -p $(BUILD)/examples
+	export PKG_CONFIG_PATH=$(EXAMPLES_PREFIX)/lib/pkgconfig; \
+	$(CC) -std=c11 -Wall -Wextra -Werror $$(pkg-config --cflags sandlock) examples/c/sandlock-run.c \
+	  -o $(BUILD)/examples/sandlock-run $$(pkg-config --libs sandlock) \
+	  -Wl,-rpath,$$(pkg-config --variable=libdir sandlock)
+	$(BUILD)/examples/sandlock-run -- /bin/sh -c 'echo "hello from $$(uname -s)"; exit 3'; \
+	  test $$? -eq 3 || { echo "examples: sandlock-run did not pass the exit status through"; exit 1; }
 
 .PHONY: lint
 lint: ## gofmt, go vet and staticcheck
@@ -53,7 +140,7 @@ fuzz: ## Run every fuzz target for a short, bounded time
 
 .PHONY: bench
 bench: cli ## Benchmarks (not tests): spawn latency and more, ratios vs bare
-	$(GO) run ./tests/bench/spawn
+	SANDLOCK_CLI=$(CURDIR)/$(BUILD)/sandlock $(GO) run ./tests/bench/spawn
 
 .PHONY: clean
 clean: ## Remove build outputs
