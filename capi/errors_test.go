@@ -79,7 +79,7 @@ func TestPanicStatus(t *testing.T) {
 		nilPolicy().snapshot() // a runtime panic, as a bug would cause
 	}()
 	if st.code != codeEINTERNAL || !strings.Contains(st.msg, "nil pointer dereference") ||
-		!strings.Contains(st.msg, "(*policyHandle).snapshot capi/run.go:") {
+		!strings.Contains(st.msg, "(*policyHandle).snapshot capi/objects.go:") {
 		t.Errorf("panicStatus = {%s %q}, want EINTERNAL naming the panic and its site", codeNames[st.code], st.msg)
 	}
 }

@@ -22,8 +22,16 @@ func (b *handleBase) base() *handleBase { return b }
 
 type handle interface{ base() *handleBase }
 
-// newHandle stores v and returns its key.
-func newHandle(v handle) unsafe.Pointer { return pointer.Save(v) }
+// newHandle stores v and returns its key. go-pointer panics when its
+// malloc fails; that is SANDLOCK_ENOMEM, not a bug.
+func newHandle(v handle) (key unsafe.Pointer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			key, err = nil, errCode(codeENOMEM, "out of memory for a handle: %v", r)
+		}
+	}()
+	return pointer.Save(v), nil
+}
 
 // lookup returns the object behind key p, type-checked. name is the
 // argument's name and typ its C type, for messages. A NULL, unknown,

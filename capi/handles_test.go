@@ -9,10 +9,19 @@ import (
 
 type otherHandle struct{ handleBase }
 
+func mustHandle(t *testing.T, v handle) unsafe.Pointer {
+	t.Helper()
+	p, err := newHandle(v)
+	if err != nil || p == nil {
+		t.Fatalf("newHandle = %v, %v", p, err)
+	}
+	return p
+}
+
 func TestLookup(t *testing.T) {
-	p := newHandle(&policyHandle{})
+	p := mustHandle(t, &policyHandle{})
 	defer release[*policyHandle](p, "p", "sandlock_policy_t")
-	o := newHandle(&otherHandle{})
+	o := mustHandle(t, &otherHandle{})
 	defer release[*otherHandle](o, "o", "other")
 	var onStack int
 
@@ -42,7 +51,7 @@ func TestReleaseOnce(t *testing.T) {
 	if _, ok, err := release[*policyHandle](nil, "p", "sandlock_policy_t"); ok || err != nil {
 		t.Errorf("release(nil) = %v, %v; want a no-op", ok, err)
 	}
-	p := newHandle(&policyHandle{})
+	p := mustHandle(t, &policyHandle{})
 	if _, ok, err := release[*otherHandle](p, "p", "other"); ok || err == nil {
 		t.Errorf("release with the wrong type = %v, %v; want an error and no release", ok, err)
 	}
@@ -61,7 +70,7 @@ func TestReleaseOnce(t *testing.T) {
 func TestReleaseConcurrent(t *testing.T) {
 	for range 50 {
 		h := &policyHandle{}
-		p := newHandle(h)
+		p := mustHandle(t, h)
 		var wins atomic.Int32
 		var wg sync.WaitGroup
 		for range 8 {

@@ -17,8 +17,13 @@
 //     on the caller's OS thread (cgo locks the callback goroutine to it), so
 //     setting the buffer from Go sets the caller's.
 //   - handles.go turns Go objects into C handles with mattn/go-pointer and
-//     back, type-checked; errors.go maps core errors to codes; convert.go
-//     checks C strings and numbers.
+//     back, type-checked; errors.go maps core errors to codes (codes.go
+//     mirrors the header's values); convert.go checks numbers, enums and
+//     strings; objects.go holds the objects behind the handles and the
+//     spawn, wait and free steps. These files do not import "C", so the
+//     package's tests reach all of them.
+//   - cgo.go holds call, the wrapper of every export (panic recovery,
+//     error mapping, last error), and the C string and memory helpers.
 //   - The export files follow the header's sections: version.go,
 //     policy.go, options.go, sandbox.go, result.go, confine.go.
 //

@@ -31,8 +31,9 @@ func capi_spawn_options_new(out **C.sandlock_spawn_options_t) C.int {
 		if out == nil {
 			return errArg("out is NULL")
 		}
-		*out = (*C.sandlock_spawn_options_t)(newHandle(&optionsHandle{}))
-		return nil
+		key, err := newHandle(&optionsHandle{})
+		*out = (*C.sandlock_spawn_options_t)(key)
+		return err
 	})
 }
 

@@ -22,8 +22,9 @@ func capi_policy_new(out **C.sandlock_policy_t) C.int {
 		if out == nil {
 			return errArg("out is NULL")
 		}
-		*out = (*C.sandlock_policy_t)(newHandle(&policyHandle{p: policy.Default()}))
-		return nil
+		key, err := newHandle(&policyHandle{p: policy.Default()})
+		*out = (*C.sandlock_policy_t)(key)
+		return err
 	})
 }
 
@@ -46,8 +47,9 @@ func capi_policy_clone(p *C.sandlock_policy_t, out **C.sandlock_policy_t) C.int 
 		if err != nil {
 			return err
 		}
-		*out = (*C.sandlock_policy_t)(newHandle(&policyHandle{p: h.snapshot()}))
-		return nil
+		key, err := newHandle(&policyHandle{p: h.snapshot()})
+		*out = (*C.sandlock_policy_t)(key)
+		return err
 	})
 }
 

@@ -58,7 +58,12 @@ func newResult(res *sandbox.Result) (*C.sandlock_result_t, error) {
 		h.freeC()
 		return nil, errCode(codeENOMEM, "out of memory copying the result (%d bytes of output)", len(res.Stdout)+len(res.Stderr))
 	}
-	return (*C.sandlock_result_t)(newHandle(h)), nil
+	key, err := newHandle(h)
+	if err != nil {
+		h.freeC()
+		return nil, err
+	}
+	return (*C.sandlock_result_t)(key), nil
 }
 
 func resultArg(r *C.sandlock_result_t) (*resultHandle, error) {

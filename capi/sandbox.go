@@ -53,12 +53,17 @@ func capi_spawn(p *C.sandlock_policy_t, argv **C.char, opts *C.sandlock_spawn_op
 		if err != nil {
 			return err
 		}
+		defer done()
 		sb, err := sandbox.Spawn(ph.snapshot(), args, eo)
-		done()
 		if err != nil {
 			return err
 		}
-		*out = (*C.sandlock_sandbox_t)(newHandle(&sandboxHandle{sb: sb}))
+		key, err := newHandle(&sandboxHandle{sb: sb})
+		if err != nil {
+			stop(sb)
+			return err
+		}
+		*out = (*C.sandlock_sandbox_t)(key)
 		return nil
 	})
 }

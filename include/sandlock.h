@@ -56,8 +56,9 @@
  *
  * The Go runtime
  *   The library embeds a Go runtime, started when the library is loaded. It
- *   installs handlers only for synchronous signals (SIGSEGV, SIGBUS, ...)
- *   and never takes SIGCHLD or SIGINT from the host. Do not fork() the host
+ *   installs signal handlers only for synchronous signals (SIGSEGV, SIGBUS,
+ *   SIGFPE), SIGPIPE and SIGURG (which it uses to preempt goroutines), and
+ *   never takes SIGCHLD or SIGINT from the host. Do not fork() the host
  *   process after loading the library unless the child calls execve() at
  *   once: the child would inherit a Go runtime without its threads.
  *
@@ -126,9 +127,10 @@ extern "C" {
 SANDLOCK_API unsigned sandlock_version_number(void);
 
 /*
- * sandlock_version_string - version of the loaded library as "MAJOR.MINOR.PATCH".
+ * sandlock_version_string - version of the loaded library.
  *
- * Returns a static string owned by the library; never NULL. Never fails.
+ * Returns "MAJOR.MINOR.PATCH" of the library actually loaded, a static
+ * string owned by the library; never NULL. Never fails.
  * Thread: any.
  */
 SANDLOCK_API const char *sandlock_version_string(void);
@@ -245,8 +247,8 @@ typedef struct sandlock_ctx sandlock_ctx_t;
  * values, and the ranges a comment marks as EINVAL. Everything else -
  * absolute paths, max_cpu in 1..100, options that need each other - is
  * checked as a whole by sandlock_policy_validate(), which sandlock_spawn()
- * and sandlock_run() also call. A value is never dropped: an option this build
- * cannot enforce yet is recorded, and validation then fails with
+ * and sandlock_run() also call. A value is never dropped: an option this
+ * build cannot enforce yet is recorded, and validation then fails with
  * SANDLOCK_ENOTSUP naming it.
  *
  * Setters return SANDLOCK_OK or SANDLOCK_EINVAL; on EINVAL the policy is
@@ -262,7 +264,7 @@ typedef struct sandlock_ctx sandlock_ctx_t;
  * sandlock_policy_new - create a policy holding the defaults.
  *
  * out: receives the new policy; free it with sandlock_policy_free().
- * Returns SANDLOCK_OK or SANDLOCK_EINVAL (out NULL).
+ * Returns SANDLOCK_OK, SANDLOCK_EINVAL (out NULL) or SANDLOCK_ENOMEM.
  */
 SANDLOCK_API int sandlock_policy_new(sandlock_policy_t **out);
 
@@ -277,7 +279,8 @@ SANDLOCK_API void sandlock_policy_free(sandlock_policy_t *p);
  * sandlock_policy_clone - copy a policy.
  *
  * p: the policy to copy. out: receives an independent deep copy; free it
- * with sandlock_policy_free(). Returns SANDLOCK_OK or SANDLOCK_EINVAL.
+ * with sandlock_policy_free(). Returns SANDLOCK_OK, SANDLOCK_EINVAL or
+ * SANDLOCK_ENOMEM.
  */
 SANDLOCK_API int sandlock_policy_clone(const sandlock_policy_t *p,
                                        sandlock_policy_t **out);
@@ -649,10 +652,11 @@ SANDLOCK_API int sandlock_policy_set_on_error(sandlock_policy_t *p,
  * Returns a SANDLOCK_VERDICT_* value or a positive errno. Fails closed: a
  * value outside that set denies.
  *
- * Thread: called on one dedicated library thread, never on the thread
- * that started the sandbox; calls are serialised, so a slow callback
- * delays every decision. The callback must not make blocking sandlock
- * calls on the same sandbox. C++ exceptions and longjmp must not leave it.
+ * Thread: called on a thread the library dedicates to callbacks, never on
+ * the thread that started the sandbox. Calls about one sandbox are made
+ * one at a time, so a slow callback delays the system calls waiting for
+ * its verdicts. The callback must not make blocking sandlock calls on the
+ * same sandbox. C++ exceptions and longjmp must not leave it.
  */
 typedef int32_t (*sandlock_policy_fn)(const sandlock_event_t *event,
                                       sandlock_ctx_t *ctx, void *user_data);
@@ -712,7 +716,7 @@ enum sandlock_stdio_mode {
  * group.
  *
  * out: receives the options; free with sandlock_spawn_options_free().
- * Returns SANDLOCK_OK or SANDLOCK_EINVAL.
+ * Returns SANDLOCK_OK, SANDLOCK_EINVAL or SANDLOCK_ENOMEM.
  */
 SANDLOCK_API int sandlock_spawn_options_new(sandlock_spawn_options_t **out);
 
@@ -793,7 +797,7 @@ SANDLOCK_API int sandlock_spawn_options_set_share_pgrp(sandlock_spawn_options_t 
  * Returns SANDLOCK_OK, SANDLOCK_EINVAL, SANDLOCK_EPOLICY (invalid policy,
  * missing path, bad cwd), SANDLOCK_ENOTSUP (unimplemented option, kernel
  * lacks a needed protection), SANDLOCK_ECONFINE, SANDLOCK_ESPAWN or
- * SANDLOCK_EOS (for example out of file descriptors).
+ * SANDLOCK_EOS (for example out of file descriptors) or SANDLOCK_ENOMEM.
  */
 SANDLOCK_API int sandlock_spawn(const sandlock_policy_t *policy,
                                 const char *const *argv,

@@ -49,6 +49,9 @@ CT_STATIC_ASSERT(SANDLOCK_VERDICT_ALLOW == 0 && SANDLOCK_VERDICT_DENY == -1 &&
                      SANDLOCK_VERDICT_AUDIT == -2,
                  "ABI");
 
+/* SANDLOCK_DEPRECATED and SANDLOCK_API combine on a declaration. */
+SANDLOCK_DEPRECATED("use header_test_signatures") SANDLOCK_API int header_test_old(void);
+
 /* The callback types have the documented shapes. */
 static int32_t ht_policy_fn(const sandlock_event_t *ev, sandlock_ctx_t *ctx, void *ud)
 {

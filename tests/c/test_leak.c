@@ -110,10 +110,14 @@ static long long settle(int fds0, int thr0, int *fds, int *thr)
 
 static int baseline_fds = -1, baseline_threads = -1;
 
-/* Allowed growth of the Go runtime's idle worker pool (see the top). The
- * concurrent round runs 32 sandboxes at once, so its high-water mark is
- * higher; a leak of a thread per sandbox would still add twice as much. */
-enum { SEQ_THREAD_SLACK = 4, CONC_THREAD_SLACK = 16 };
+/* Allowed growth of the Go runtime's idle worker pool (see the top), set
+ * well above what was seen on a loaded 2-CPU machine and well below what a
+ * leak would add. Sequential: up to +2 seen; a leak of one thread in 100
+ * sandboxes would add 10. Concurrent: 32 sandboxes at once raise the
+ * high-water mark more (up to +8 seen in round 1, +5 more over rounds 2
+ * and 3); a leak of a thread per sandbox would add 32 in round 1 and 64
+ * over rounds 2 and 3. */
+enum { SEQ_THREAD_SLACK = 6, CONC_THREAD_SLACK = 20, PLATEAU_SLACK = 16 };
 
 static void warm_up(const sandlock_policy_t *p, const sandlock_spawn_options_t *o)
 {
@@ -230,7 +234,7 @@ static int concurrent_round(const sandlock_policy_t *p)
 void test_leak_concurrent(void)
 {
     sandlock_policy_t *p = base_policy();
-    int fds, thr;
+    int fds1, thr1, fds3, thr3;
     if (baseline_fds < 0) {
         sandlock_spawn_options_t *o = capture_options();
         warm_up(p, o);
@@ -239,17 +243,26 @@ void test_leak_concurrent(void)
         baseline_fds = count_fds();
         baseline_threads = count_threads();
     }
-    int fds0 = count_fds(), thr0 = count_threads();
+    /* Round 1 is the test the spec asks for; rounds 2 and 3 show that what
+     * the Go runtime added in round 1 is a plateau, not a per-sandbox cost. */
     int failures = concurrent_round(p);
-    long long settled = settle(baseline_fds, baseline_threads, &fds, &thr);
+    long long settled = settle(baseline_fds, baseline_threads, &fds1, &thr1);
     ct_note("%d concurrent sandboxes from %d pthreads: fds %d -> %d, threads %d -> %d "
-            "(before the round: fds %d, threads %d; fds back after %lld ms)",
-            C_THREADS * C_EACH, C_THREADS, baseline_fds, fds, baseline_threads, thr, fds0, thr0,
-            settled);
-    CHECK(failures == 0, "%d failures in the concurrent round", failures);
-    CHECK(fds == baseline_fds, "fds %d -> %d after the concurrent round", baseline_fds, fds);
-    CHECK(thr >= 0 && thr <= baseline_threads + CONC_THREAD_SLACK,
-          "threads %d -> %d after the concurrent round (allowance %d)", baseline_threads, thr,
+            "(fds back after %lld ms)",
+            C_THREADS * C_EACH, C_THREADS, baseline_fds, fds1, baseline_threads, thr1, settled);
+    failures += concurrent_round(p);
+    failures += concurrent_round(p);
+    settle(baseline_fds, baseline_threads, &fds3, &thr3);
+    ct_note("after 2 more rounds (%d sandboxes in all): fds %d, threads %d", 3 * C_THREADS * C_EACH,
+            fds3, thr3);
+    CHECK(failures == 0, "%d failures in the concurrent rounds", failures);
+    CHECK(fds1 == baseline_fds, "fds %d -> %d after the concurrent round", baseline_fds, fds1);
+    CHECK(fds3 == baseline_fds, "fds %d -> %d after 3 concurrent rounds", baseline_fds, fds3);
+    CHECK(thr1 >= 0 && thr1 <= baseline_threads + CONC_THREAD_SLACK,
+          "threads %d -> %d after the concurrent round (allowance %d)", baseline_threads, thr1,
           CONC_THREAD_SLACK);
+    CHECK(thr3 >= 0 && thr3 <= thr1 + PLATEAU_SLACK,
+          "threads %d after round 1, %d after round 3: growing with the number of sandboxes", thr1,
+          thr3);
     sandlock_policy_free(p);
 }

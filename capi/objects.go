@@ -11,8 +11,9 @@ import (
 	"github.com/sandlock/sandlock/core/sandbox"
 )
 
-// The objects behind the handles, and the steps of spawn and wait that need
-// no C types.
+// The objects behind the handles, and the steps of spawn, wait and free
+// that need no C types (so that the tests, which cannot import "C", reach
+// them).
 
 // policyHandle is a sandlock_policy_t. Every access takes mu, so the
 // header can promise that any thread may use a policy at any time.
@@ -102,8 +103,13 @@ func (o *spawnOptions) setStdio(stream, mode, fd int64) error {
 // engineOptions turns a snapshot into sandbox.Options. A caller's fd is
 // duplicated, because an *os.File closes its descriptor when collected and
 // the caller keeps owning the original; done closes the duplicates once
-// the spawn returned (the child has its own copies by then) and restores
-// O_NONBLOCK, which os.File.Fd clears on the shared open file description.
+// the spawn returned (the child has its own copies by then).
+//
+// done also puts O_NONBLOCK back where the caller had it: the engine calls
+// os.File.Fd, which makes the file blocking, and the flag lives in the
+// open file description that the caller, the duplicate and the child all
+// share. Restoring it gives the child what a plain fork and exec of the
+// caller's fd would have given it.
 func (o *spawnOptions) engineOptions() (opts sandbox.Options, done func(), err error) {
 	var files []*os.File
 	var nonblock []int
