@@ -374,14 +374,19 @@ func TestNoLeaks(t *testing.T) {
 	var fd1, th1, g1 int
 	eventually(3*time.Second, func() bool {
 		fd1, th1, g1 = settle()
-		return fd1 <= fd0 && th1 <= th0 && g1 <= g0
+		return fd1 <= fd0 && th1 <= th0+4 && g1 <= g0
 	})
 	t.Logf("fds %d -> %d, threads %d -> %d, goroutines %d -> %d", fd0, fd1, th0, th1, g0, g1)
 	if fd1 != fd0 {
 		t.Errorf("open fds after 200 spawns = %d, want %d", fd1, fd0)
 	}
-	if th1 > th0 {
-		t.Errorf("OS threads after 200 spawns = %d, want at most %d", th1, th0)
+	// The Go runtime starts an M whenever every existing one is busy and
+	// never ends idle ones (golang/go#14592), so the count can step up by
+	// a few and then plateau; a per-sandbox leak would add one per spawn
+	// (200 here). attacks.md 4.3 allows the warm-up baseline for this.
+	const runtimeSlack = 4
+	if th1 > th0+runtimeSlack {
+		t.Errorf("OS threads after 200 spawns = %d, want at most %d (baseline %d + runtime slack %d)", th1, th0+runtimeSlack, th0, runtimeSlack)
 	}
 	if g1 != g0 {
 		t.Errorf("goroutines after 200 spawns = %d, want %d", g1, g0)
