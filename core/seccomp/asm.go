@@ -3,11 +3,10 @@ package seccomp
 import (
 	"fmt"
 
-	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 )
 
-// A tiny forward-only label assembler over golang.org/x/net/bpf
-// instructions.
+// Two small assemblers emit the program as struct sock_filter values.
 //
 // go-seccomp-bpf's own assembler (seccomp.Program) resolves labels well, but
 // it can only load syscall arguments, not nr or arch, has no ALU
@@ -15,11 +14,28 @@ import (
 // whole 64-bit values, while int arguments must be compared on their low 32
 // bits only. Its Policy.Assemble also sends foreign architectures to the
 // default action and x32 numbers to ENOSYS, where we must kill. So we only
-// take its syscall tables and emit every instruction ourselves. Classic BPF
-// allows only forward jumps, and conditional ones of at most 255
-// instructions; the layout in build.go keeps every conditional target close
-// (blocks are small and name chains are cut into chunks), and finish reports
-// a violation instead of emitting a wrong program.
+// take its syscall tables and emit every instruction ourselves.
+//
+// Classic BPF allows only forward jumps, and conditional ones of at most 255
+// instructions. asm, a forward label assembler, emits the argument filter of
+// one syscall (a short, self-contained snippet); finish reports a jump it
+// cannot encode instead of emitting a wrong program. The emitter of
+// dispatch.go lays the whole program out from its end, where every jump
+// target is already placed and its distance known.
+
+// Instruction encodings, from <linux/bpf_common.h>.
+const (
+	opLoad = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+	opAnd  = unix.BPF_ALU | unix.BPF_AND | unix.BPF_K
+	opRet  = unix.BPF_RET | unix.BPF_K
+	opJa   = unix.BPF_JMP | unix.BPF_JA
+	opJeq  = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	opJge  = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
+	opJset = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
+)
+
+// maxJump is the longest skip of a conditional jump.
+const maxJump = 255
 
 // label names an instruction index, bound with bind.
 type label int
@@ -33,9 +49,16 @@ type fixup struct {
 }
 
 type asm struct {
-	ins   []bpf.Instruction
+	ins   []unix.SockFilter
 	fix   []fixup
 	bound []int // label -> instruction index, -1 while unbound
+	rets  rets
+}
+
+// reset empties a for the next snippet, keeping its storage.
+func (a *asm) reset() {
+	a.ins, a.fix, a.bound = a.ins[:0], a.fix[:0], a.bound[:0]
+	a.rets = rets{a: a, order: a.rets.order[:0]}
 }
 
 func (a *asm) newLabel() label {
@@ -47,11 +70,8 @@ func (a *asm) newLabel() label {
 func (a *asm) bind(l label) { a.bound[l] = len(a.ins) }
 
 func (a *asm) load(off uint32) {
-	a.ins = append(a.ins, bpf.LoadAbsolute{Off: off, Size: 4})
+	a.ins = append(a.ins, unix.SockFilter{Code: opLoad, K: off})
 }
-
-func (a *asm) loadNr()   { a.load(offNr) }
-func (a *asm) loadArch() { a.load(offArch) }
 
 // loadArgLo loads the low 32 bits of args[i]: what the kernel consumes for
 // an int, pid_t or unsigned int parameter.
@@ -61,22 +81,22 @@ func (a *asm) loadArgLo(i int) { a.load(uint32(offArgs + 8*i)) }
 func (a *asm) loadArgHi(i int) { a.load(uint32(offArgs + 8*i + 4)) }
 
 func (a *asm) and(k uint32) {
-	a.ins = append(a.ins, bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: k})
+	a.ins = append(a.ins, unix.SockFilter{Code: opAnd, K: k})
 }
 
 // jeq jumps to jt when A == k and to jf otherwise.
-func (a *asm) jeq(k uint32, jt, jf label) { a.jump(bpf.JumpEqual, k, jt, jf) }
+func (a *asm) jeq(k uint32, jt, jf label) { a.jump(opJeq, k, jt, jf) }
 
 // jset jumps to jt when A & k != 0 and to jf otherwise.
-func (a *asm) jset(k uint32, jt, jf label) { a.jump(bpf.JumpBitsSet, k, jt, jf) }
+func (a *asm) jset(k uint32, jt, jf label) { a.jump(opJset, k, jt, jf) }
 
-func (a *asm) jump(cond bpf.JumpTest, k uint32, jt, jf label) {
+func (a *asm) jump(op uint16, k uint32, jt, jf label) {
 	a.fix = append(a.fix, fixup{at: len(a.ins), jt: jt, jf: jf})
-	a.ins = append(a.ins, bpf.JumpIf{Cond: cond, Val: k})
+	a.ins = append(a.ins, unix.SockFilter{Code: op, K: k})
 }
 
 func (a *asm) ret(act Action) {
-	a.ins = append(a.ins, bpf.RetConstant{Val: uint32(act)})
+	a.ins = append(a.ins, unix.SockFilter{Code: opRet, K: uint32(act)})
 }
 
 // skip returns the distance from the jump at index at to label l.
@@ -95,8 +115,9 @@ func (a *asm) skip(at int, l label) (int, error) {
 	return d, nil
 }
 
-// finish resolves every jump.
-func (a *asm) finish() ([]bpf.Instruction, error) {
+// finish resolves every jump and returns the instructions, which stay a's
+// storage until the next reset.
+func (a *asm) finish() ([]unix.SockFilter, error) {
 	for _, f := range a.fix {
 		t, err := a.skip(f.at, f.jt)
 		if err != nil {
@@ -106,39 +127,40 @@ func (a *asm) finish() ([]bpf.Instruction, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t > 255 || e > 255 {
+		if t > maxJump || e > maxJump {
 			return nil, fmt.Errorf("seccomp: internal error: conditional jump at %d too long (%d, %d)", f.at, t, e)
 		}
-		j := a.ins[f.at].(bpf.JumpIf)
-		j.SkipTrue, j.SkipFalse = uint8(t), uint8(e)
-		a.ins[f.at] = j
+		a.ins[f.at].Jt, a.ins[f.at].Jf = uint8(t), uint8(e)
 	}
 	return a.ins, nil
 }
 
-// rets collects the returns of one block: jumps inside the block target
-// rets.to(action), and flush emits each used return once, at the block's end.
+// rets collects the returns of one snippet: jumps inside it target
+// rets.to(action), and flush emits each used return once, at its end.
 type rets struct {
 	a     *asm
-	order []Action
-	lbl   map[Action]label
+	order []retLabel
 }
 
-func (a *asm) newRets() *rets { return &rets{a: a, lbl: make(map[Action]label)} }
+type retLabel struct {
+	act Action
+	lbl label
+}
 
 func (r *rets) to(act Action) label {
-	l, ok := r.lbl[act]
-	if !ok {
-		l = r.a.newLabel()
-		r.lbl[act] = l
-		r.order = append(r.order, act)
+	for _, rl := range r.order {
+		if rl.act == act {
+			return rl.lbl
+		}
 	}
+	l := r.a.newLabel()
+	r.order = append(r.order, retLabel{act, l})
 	return l
 }
 
 func (r *rets) flush() {
-	for _, act := range r.order {
-		r.a.bind(r.lbl[act])
-		r.a.ret(act)
+	for _, rl := range r.order {
+		r.a.bind(rl.lbl)
+		r.a.ret(rl.act)
 	}
 }

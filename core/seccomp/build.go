@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -177,46 +175,76 @@ func Essential() []string {
 	return append([]string(nil), essential...)
 }
 
-// Syscalls that have an argument filter block (attacks.md 3.4).
-var (
-	pidFirstArg   = []string{"prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr"}
-	whichWhoArgs  = []string{"setpriority", "getpriority", "ioprio_set"}
-	sendFlagsArgs = map[string]int{"sendto": 3, "sendmsg": 2, "sendmmsg": 3} // index of the flags argument
-)
+// argFilter is the argument filter of one syscall (attacks.md 3.4). body
+// runs with b.a empty: it emits the snippet's instructions, jumping to
+// r.to(action) to return; falling off its end returns base, the action for
+// "the argument filter passed".
+type argFilter struct {
+	name string
+	body func(b *builder, r *rets, base Action)
+}
 
-// builder holds the resolved lists while a program is emitted.
+// argFilters lists every argument-filtered syscall. A syscall that is
+// denied gets no filter: it fails before its arguments are looked at.
+var argFilters = []argFilter{
+	{"clone", cloneBody},
+	{"ioctl", ioctlBody},
+	{"prctl", prctlBody},
+	{"seccomp", seccompBody},
+	{"socket", socketBody},
+	{"socketpair", socketpairBody},
+	{"setsockopt", setsockoptBody},
+	// sendto/sendmsg/sendmmsg(..., unsigned int flags, ...): the index of
+	// the flags argument.
+	{"sendto", sendFlagsBody(3)},
+	{"sendmsg", sendFlagsBody(2)},
+	{"sendmmsg", sendFlagsBody(3)},
+	// pid_t first argument.
+	{"prlimit64", pidFirstBody},
+	{"sched_setaffinity", pidFirstBody},
+	{"sched_setscheduler", pidFirstBody},
+	{"sched_setparam", pidFirstBody},
+	{"sched_setattr", pidFirstBody},
+	// (int which, int who).
+	{"setpriority", whichWhoBody(prioProcess, prioPgrp)},
+	{"getpriority", whichWhoBody(prioProcess, prioPgrp)},
+	{"ioprio_set", whichWhoBody(ioprioWhoProcess, ioprioWhoPgrp)},
+	{"personality", personalityBody},
+}
+
+// builder holds the resolved lists while a program is emitted. The lists
+// are indexed by syscall number, up to the largest one of the architecture.
 type builder struct {
 	c      Config
 	arch   *archSpec
+	t      *archTables
 	a      asm
-	deny   map[int]bool
-	allow  map[int]bool // nil outside allowlist mode
-	notify map[int]bool
-	done   map[int]bool // numbers already given a block
+	deny   []bool
+	allow  []bool // nil outside allowlist mode
+	notify []bool
 }
 
-// resolve turns names into numbers of b.arch. Unknown names are an error
+// resolve marks the numbers of names in out. Unknown names are an error
 // naming the list; names of other architectures are skipped and, when
 // report is set, recorded in skipped.
-func (b *builder) resolve(list string, names []string, report bool, skipped *[]string) (map[int]bool, error) {
-	out := make(map[int]bool, len(names))
+func (b *builder) resolve(list string, names []string, report bool, skipped *[]string, out []bool) error {
 	for _, n := range names {
-		if nr, ok := b.arch.byName[n]; ok {
+		if nr, ok := b.arch.lookup(n); ok {
 			out[nr] = true
 			continue
 		}
-		if !otherArchNames[n] {
-			return nil, fmt.Errorf("seccomp: unknown syscall %q in %s", n, list)
+		if !otherArchName(n) {
+			return fmt.Errorf("seccomp: unknown syscall %q in %s", n, list)
 		}
 		if report && !slices.Contains(*skipped, n) {
 			*skipped = append(*skipped, n)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Build compiles c into a seccomp program for the architecture of the
-// running binary (x86_64 or arm64).
+// running binary (x86_64 or arm64). It is safe for concurrent use.
 //
 // # Layout
 //
@@ -224,17 +252,19 @@ func (b *builder) resolve(list string, names []string, report bool, skipped *[]s
 //     int 0x80, i386 and AArch32 compat calls);
 //  2. load nr; on x86_64, nr & 0x40000000 (x32): KILL_PROCESS (upstream
 //     lacked this check);
-//  3. clone3: ERRNO(ENOSYS), so libc and Go fall back to clone, whose flags
-//     are visible to BPF (attacks.md 3.3);
-//  4. one block per argument-filtered syscall that is not denied, entered by
-//     "nr == X" and ending in a return on every path (attacks.md 3.4);
-//  5. "nr == X" chains: notified syscalls to USER_NOTIF, then, outside
-//     allowlist mode, denied ones to ERRNO(EPERM); in allowlist mode the
-//     allowed ones to ALLOW;
-//  6. the default: ALLOW, or ERRNO(EPERM) in allowlist mode.
+//  3. a binary search on nr (dispatch.go), over intervals of numbers that
+//     share an action, that ends in one of the following;
+//  4. for clone3: ERRNO(ENOSYS), so libc and Go fall back to clone, whose
+//     flags are visible to BPF (attacks.md 3.3);
+//  5. for an argument-filtered syscall that is not denied: its filter, which
+//     ends in a return on every path (attacks.md 3.4);
+//  6. for a denied syscall: ERRNO(EPERM); for a notified one (or fork and
+//     vfork under NotifyForks): USER_NOTIF;
+//  7. for anything else, including numbers that are no syscall: ALLOW, or
+//     ERRNO(EPERM) in allowlist mode.
 //
-// Deny wins because denied numbers never get a block and never enter the
-// notify chain. Every path that does not read arguments reads only arch and
+// Deny wins because a denied number gets neither an argument filter nor a
+// notification. Every path that does not read arguments reads only arch and
 // nr, so the kernel's per-syscall action cache (Linux 5.11,
 // seccomp_cache_prepare) still short-cuts all plainly allowed syscalls.
 func Build(c Config) (*Program, error) {
@@ -246,57 +276,94 @@ func Build(c Config) (*Program, error) {
 
 func build(c Config, a *archSpec) (*Program, error) {
 	p := &Program{Arch: a.audit}
-	b := &builder{c: c, arch: a, done: make(map[int]bool)}
+	t := a.tables()
+	n := len(t.byNr)
+	lists := make([]bool, 3*n)
+	b := &builder{c: c, arch: a, t: t, deny: lists[:n:n], notify: lists[n : 2*n : 2*n]}
 
-	denyNames, reportDeny := c.Deny, true
-	if denyNames == nil {
-		denyNames, reportDeny = defaultDeny, false
-	}
-	var err error
-	if b.deny, err = b.resolve("Deny", denyNames, reportDeny, &p.Skipped); err != nil {
+	if c.Deny == nil {
+		for _, nr := range t.defaultDeny {
+			b.deny[nr] = true
+		}
+	} else if err := b.resolve("Deny", c.Deny, true, &p.Skipped, b.deny); err != nil {
 		return nil, err
 	}
-	if b.notify, err = b.resolve("Notify", c.Notify, true, &p.Skipped); err != nil {
+	if err := b.resolve("Notify", c.Notify, true, &p.Skipped, b.notify); err != nil {
 		return nil, err
 	}
-	ess, err := b.resolve("Essential", essential, false, nil)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range essential {
-		if nr, ok := a.byName[n]; ok && b.deny[nr] {
-			return nil, fmt.Errorf("seccomp: cannot deny %s: the sandbox needs it to start (see Essential)", n)
+	for _, e := range t.essential {
+		if e.nr >= 0 && b.deny[e.nr] {
+			return nil, fmt.Errorf("seccomp: cannot deny %s: the sandbox needs it to start (see Essential)", e.name)
 		}
 	}
 	if c.Allow != nil {
-		if b.allow, err = b.resolve("Allow", c.Allow, true, &p.Skipped); err != nil {
+		b.allow = lists[2*n:]
+		if err := b.resolve("Allow", c.Allow, true, &p.Skipped, b.allow); err != nil {
 			return nil, err
 		}
-		for nr := range ess {
-			b.allow[nr] = true
+		for _, e := range t.essential {
+			if e.nr >= 0 {
+				b.allow[e.nr] = true
+			}
 		}
 	}
 
-	b.header()
-	b.blocks()
-	b.chains()
+	def := actLeaf(ActionAllow)
+	if b.allow != nil {
+		def = actLeaf(ActionEPERM)
+	}
+	leaves := make([]leaf, n)
+	for nr := range leaves {
+		switch {
+		case nr == t.clone3:
+			leaves[nr] = actLeaf(ActionENOSYS)
+		case b.denied(nr):
+			leaves[nr] = actLeaf(ActionEPERM)
+		case b.notify[nr]:
+			leaves[nr] = actLeaf(ActionUserNotif)
+		case c.NotifyForks && (nr == t.fork || nr == t.vfork):
+			leaves[nr] = actLeaf(ActionUserNotif)
+		case b.allow != nil && b.allow[nr]:
+			leaves[nr] = actLeaf(ActionAllow)
+		default:
+			leaves[nr] = def
+		}
+	}
+	e := &emitter{}
+	for i, f := range argFilters {
+		nr := t.filtered[i]
+		if nr < 0 || nr == t.clone3 || b.denied(nr) {
+			continue
+		}
+		code, err := b.snippet(f, b.base(nr))
+		if err != nil {
+			return nil, err
+		}
+		// Syscalls with the same filter share its instructions.
+		idx := slices.IndexFunc(e.snippets, func(s []unix.SockFilter) bool { return slices.Equal(s, code) })
+		if idx < 0 {
+			idx = len(e.snippets)
+			e.snippets = append(e.snippets, slices.Clone(code))
+		}
+		leaves[nr] = leaf{code: idx}
+	}
 
-	insns, err := b.a.finish()
-	if err != nil {
+	p.Instructions = e.program(a, leaves, def)
+	if err := checkSize(len(p.Instructions)); err != nil {
 		return nil, err
-	}
-	if err := checkSize(len(insns)); err != nil {
-		return nil, err
-	}
-	raw, err := bpf.Assemble(insns)
-	if err != nil {
-		return nil, fmt.Errorf("seccomp: assemble: %w", err)
-	}
-	p.Instructions = make([]unix.SockFilter, len(raw))
-	for i, r := range raw {
-		p.Instructions[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	return p, nil
+}
+
+// snippet assembles the argument filter f of a syscall whose action, once
+// the filter passes, is base.
+func (b *builder) snippet(f argFilter, base Action) ([]unix.SockFilter, error) {
+	b.a.reset()
+	r := &b.a.rets
+	r.to(base) // flushed first: body's fall-through
+	f.body(b, r, base)
+	r.flush()
+	return b.a.finish()
 }
 
 // checkSize enforces BPF_MAXINSNS; seccomp(2) would fail with EINVAL.
@@ -332,50 +399,6 @@ func (b *builder) pidAction() Action {
 	return ActionEPERM
 }
 
-func (b *builder) header() {
-	a := &b.a
-	archOK := a.newLabel()
-	a.loadArch()
-	a.jeq(b.arch.audit, archOK, fall)
-	a.ret(ActionKillProcess)
-	a.bind(archOK)
-	a.loadNr()
-	if b.arch.x32Bit != 0 {
-		nrOK := a.newLabel()
-		a.jset(b.arch.x32Bit, fall, nrOK)
-		a.ret(ActionKillProcess)
-		a.bind(nrOK)
-	}
-	if nr, ok := b.arch.byName["clone3"]; ok {
-		next := a.newLabel()
-		a.jeq(uint32(nr), fall, next)
-		a.ret(ActionENOSYS)
-		a.bind(next)
-		b.done[nr] = true
-	}
-}
-
-// block emits "if nr == name { body }" for a syscall that exists on the
-// architecture and is not denied. body runs with A == nr; r collects the
-// block's return instructions, and falling off the end of body returns
-// base, the action for "the argument filter passed".
-func (b *builder) block(name string, body func(r *rets, base Action)) {
-	nr, ok := b.arch.byName[name]
-	if !ok || b.done[nr] || b.denied(nr) {
-		return
-	}
-	b.done[nr] = true
-	a := &b.a
-	skip := a.newLabel()
-	a.jeq(uint32(nr), fall, skip)
-	r := a.newRets()
-	base := b.base(nr)
-	r.to(base) // flushed first: body's fall-through
-	body(r, base)
-	r.flush()
-	a.bind(skip)
-}
-
 // jeqAny jumps to to when A equals any of ks and falls through otherwise.
 func (b *builder) jeqAny(ks []uint32, to label) {
 	for _, k := range ks {
@@ -383,129 +406,53 @@ func (b *builder) jeqAny(ks []uint32, to label) {
 	}
 }
 
-func (b *builder) blocks() {
+// clone(flags, ...): the kernel uses lower_32_bits(clone_flags)
+// (kernel/fork.c). Namespace flags: EPERM. Without CLONE_THREAD the call
+// creates a process: notified under NotifyForks.
+func cloneBody(b *builder, r *rets, base Action) {
 	a := &b.a
-
-	// clone(flags, ...): the kernel uses lower_32_bits(clone_flags)
-	// (kernel/fork.c). Namespace flags: EPERM. Without CLONE_THREAD the
-	// call creates a process: notified under NotifyForks.
-	b.block("clone", func(r *rets, base Action) {
-		a.loadArgLo(0)
-		a.jset(cloneNamespaces, r.to(ActionEPERM), fall)
-		if b.c.NotifyForks && base != ActionUserNotif {
-			a.jset(cloneThread, fall, r.to(ActionUserNotif))
-		}
-	})
-
-	// ioctl(fd, unsigned int cmd, arg): only the low 32 bits of cmd reach
-	// the driver, so TIOCSTI | 1<<32 is TIOCSTI (CVE-2017-5226,
-	// CVE-2019-10063; attacks.md 3.4).
-	b.block("ioctl", func(r *rets, base Action) {
-		a.loadArgLo(1)
-		cmds := []uint32{tiocSTI, tiocLINUX, tiocCONS, tiocSETD}
-		if b.c.CapturedTTY {
-			cmds = append(cmds, tiocSCTTY, tiocSPGRP, tiocNOTTY)
-		}
-		b.jeqAny(cmds, r.to(ActionEPERM))
-	})
-
-	// prctl(int option, unsigned long arg2, ...): keep the supervisor able
-	// to read memory (DUMPABLE), no ptrace exceptions (PTRACER), no
-	// capability games (SECUREBITS, MM, ambient raise). arg2 is a full
-	// unsigned long compared against PR_CAP_AMBIENT_RAISE by
-	// cap_task_prctl, so all 64 bits are compared.
-	b.block("prctl", func(r *rets, base Action) {
-		a.loadArgLo(0)
-		b.jeqAny([]uint32{prSetDumpable, prSetPtracer, prSetSecurebits, prSetMM}, r.to(ActionEPERM))
-		a.jeq(prCapAmbient, fall, r.to(base))
-		a.loadArgHi(1)
-		a.jeq(0, fall, r.to(base))
-		a.loadArgLo(1)
-		a.jeq(prCapAmbientRaise, r.to(ActionEPERM), fall)
-	})
-
-	// seccomp(unsigned int op, unsigned int flags, ...): a nested listener
-	// could CONTINUE what ours must emulate (attacks.md 3.4).
-	b.block("seccomp", func(r *rets, base Action) {
-		a.loadArgLo(0)
-		a.jeq(seccompSetModeFilter, fall, r.to(base))
-		a.loadArgLo(1)
-		a.jset(seccompFilterFlagNewListener, r.to(ActionEPERM), fall)
-	})
-
-	b.block("socket", b.socketBody)
-
-	// socketpair(int domain, ...): only AF_UNIX needs it (Chromium rule).
-	b.block("socketpair", func(r *rets, base Action) {
-		a.loadArgLo(0)
-		a.jeq(afUnix, fall, r.to(ActionEPERM))
-	})
-
-	// setsockopt(fd, int level, int optname, ...): TCP_FASTOPEN_CONNECT
-	// makes the next connect implicit, out of Landlock's sight ([LL#41]);
-	// SO_BINDTODEVICE and its sibling SO_BINDTOIFINDEX escape routing
-	// policy as root.
-	b.block("setsockopt", func(r *rets, base Action) {
-		tcp, sol := a.newLabel(), a.newLabel()
-		a.loadArgLo(1)
-		a.jeq(ipprotoTCP, tcp, fall)
-		a.jeq(solSocket, sol, r.to(base))
-		a.bind(tcp)
-		a.loadArgLo(2)
-		a.jeq(tcpFastopenConnect, r.to(ActionEPERM), r.to(base))
-		a.bind(sol)
-		a.loadArgLo(2)
-		b.jeqAny([]uint32{soBindToDevice, soBindToIfindex}, r.to(ActionEPERM))
-	})
-
-	// sendto/sendmsg/sendmmsg(..., unsigned int flags, ...): MSG_FASTOPEN
-	// connects implicitly, which Landlock's connect hook does not see
-	// ([LL#41], attacks.md 0).
-	for _, name := range []string{"sendto", "sendmsg", "sendmmsg"} {
-		arg := sendFlagsArgs[name]
-		b.block(name, func(r *rets, base Action) {
-			a.loadArgLo(arg)
-			a.jset(msgFastopen, r.to(ActionEPERM), fall)
-		})
+	a.loadArgLo(0)
+	a.jset(cloneNamespaces, r.to(ActionEPERM), fall)
+	if b.c.NotifyForks && base != ActionUserNotif {
+		a.jset(cloneThread, fall, r.to(ActionUserNotif))
 	}
+}
 
-	// pid_t first argument: 0 is the caller itself; anything else may be
-	// the host (attacks.md 0: prlimit64 on the parent succeeded).
-	for _, name := range pidFirstArg {
-		b.block(name, func(r *rets, base Action) {
-			a.loadArgLo(0)
-			a.jeq(0, fall, r.to(b.pidAction()))
-		})
+// ioctl(fd, unsigned int cmd, arg): only the low 32 bits of cmd reach the
+// driver, so TIOCSTI | 1<<32 is TIOCSTI (CVE-2017-5226, CVE-2019-10063;
+// attacks.md 3.4).
+func ioctlBody(b *builder, r *rets, base Action) {
+	b.a.loadArgLo(1)
+	b.jeqAny([]uint32{tiocSTI, tiocLINUX, tiocCONS, tiocSETD}, r.to(ActionEPERM))
+	if b.c.CapturedTTY {
+		b.jeqAny([]uint32{tiocSCTTY, tiocSPGRP, tiocNOTTY}, r.to(ActionEPERM))
 	}
+}
 
-	// (int which, int who): PRIO_USER / IOPRIO_WHO_USER would reach every
-	// process of the uid, so only the process and process-group forms are
-	// admitted, and only for who == 0 without the supervisor.
-	for _, name := range whichWhoArgs {
-		process, pgrp := uint32(prioProcess), uint32(prioPgrp)
-		if name == "ioprio_set" {
-			process, pgrp = ioprioWhoProcess, ioprioWhoPgrp
-		}
-		b.block(name, func(r *rets, base Action) {
-			who := a.newLabel()
-			a.loadArgLo(0)
-			a.jeq(process, who, fall)
-			a.jeq(pgrp, who, r.to(ActionEPERM))
-			a.bind(who)
-			a.loadArgLo(1)
-			a.jeq(0, fall, r.to(b.pidAction()))
-		})
-	}
+// prctl(int option, unsigned long arg2, ...): keep the supervisor able to
+// read memory (DUMPABLE), no ptrace exceptions (PTRACER), no capability
+// games (SECUREBITS, MM, ambient raise). arg2 is a full unsigned long
+// compared against PR_CAP_AMBIENT_RAISE by cap_task_prctl, so all 64 bits
+// are compared.
+func prctlBody(b *builder, r *rets, base Action) {
+	a := &b.a
+	a.loadArgLo(0)
+	b.jeqAny([]uint32{prSetDumpable, prSetPtracer, prSetSecurebits, prSetMM}, r.to(ActionEPERM))
+	a.jeq(prCapAmbient, fall, r.to(base))
+	a.loadArgHi(1)
+	a.jeq(0, fall, r.to(base))
+	a.loadArgLo(1)
+	a.jeq(prCapAmbientRaise, r.to(ActionEPERM), fall)
+}
 
-	// personality(unsigned int): PER_LINUX, PER_LINUX32 and the query
-	// 0xffffffff only; READ_IMPLIES_EXEC, MMAP_PAGE_ZERO and the emulation
-	// personalities are refused (Docker rule, attacks.md 3.4).
-	b.block("personality", func(r *rets, base Action) {
-		a.loadArgLo(0)
-		a.jeq(perLinux, r.to(base), fall)
-		a.jeq(perLinux32, r.to(base), fall)
-		a.jeq(personalityQuery, fall, r.to(ActionEPERM))
-	})
+// seccomp(unsigned int op, unsigned int flags, ...): a nested listener could
+// CONTINUE what ours must emulate (attacks.md 3.4).
+func seccompBody(b *builder, r *rets, base Action) {
+	a := &b.a
+	a.loadArgLo(0)
+	a.jeq(seccompSetModeFilter, fall, r.to(base))
+	a.loadArgLo(1)
+	a.jset(seccompFilterFlagNewListener, r.to(ActionEPERM), fall)
 }
 
 // socketBody filters socket(int domain, int type, int protocol) (attacks.md
@@ -517,7 +464,7 @@ func (b *builder) blocks() {
 // after masking SOCK_NONBLOCK and SOCK_CLOEXEC. Netlink is limited to
 // NETLINK_ROUTE; families other than unix, inet, inet6 and netlink
 // (AF_PACKET, AF_VSOCK, AF_ALG, AF_UNSPEC...) are refused.
-func (b *builder) socketBody(r *rets, base Action) {
+func socketBody(b *builder, r *rets, base Action) {
 	a := &b.a
 	inet, netlink, stream := a.newLabel(), a.newLabel(), a.newLabel()
 	deny := r.to(ActionEPERM)
@@ -552,57 +499,72 @@ func (b *builder) socketBody(r *rets, base Action) {
 	a.jeq(netlinkRoute, fall, deny)
 }
 
-// chains emits the "nr == X" lists and the default return.
-func (b *builder) chains() {
-	var notify, deny, allow []int
-	for nr := range b.arch.byNr {
-		if b.done[nr] {
-			continue
-		}
-		switch {
-		case b.denied(nr):
-			deny = append(deny, nr)
-		case b.notify[nr]:
-			notify = append(notify, nr)
-		case b.c.NotifyForks && (b.arch.byNr[nr] == "fork" || b.arch.byNr[nr] == "vfork"):
-			notify = append(notify, nr)
-		case b.allow != nil && b.allow[nr]:
-			allow = append(allow, nr)
-		}
-	}
-	b.chain(notify, ActionUserNotif)
-	if b.allow == nil {
-		b.chain(deny, ActionEPERM)
-		b.a.ret(ActionAllow)
-		return
-	}
-	// In allowlist mode denied numbers need no entry: the default refuses.
-	b.chain(allow, ActionAllow)
-	b.a.ret(ActionEPERM)
+// socketpair(int domain, ...): only AF_UNIX needs it (Chromium rule).
+func socketpairBody(b *builder, r *rets, base Action) {
+	b.a.loadArgLo(0)
+	b.a.jeq(afUnix, fall, r.to(ActionEPERM))
 }
 
-// chainChunk bounds a chain segment so that every "jeq nr" reaches the
-// segment's return within the 255-instruction limit of a conditional jump.
-const chainChunk = 255
-
-// chain emits "if nr in nrs: return act", A holding nr. Each chunk is
-// jeq n1 -> R; ...; jeq nk -> R else -> next; R: ret act; next:.
-func (b *builder) chain(nrs []int, act Action) {
-	sort.Ints(nrs)
+// setsockopt(fd, int level, int optname, ...): TCP_FASTOPEN_CONNECT makes
+// the next connect implicit, out of Landlock's sight ([LL#41]);
+// SO_BINDTODEVICE and its sibling SO_BINDTOIFINDEX escape routing policy as
+// root.
+func setsockoptBody(b *builder, r *rets, base Action) {
 	a := &b.a
-	for len(nrs) > 0 {
-		n := min(len(nrs), chainChunk)
-		hit, next := a.newLabel(), a.newLabel()
-		for i, nr := range nrs[:n] {
-			miss := fall
-			if i == n-1 {
-				miss = next
-			}
-			a.jeq(uint32(nr), hit, miss)
-		}
-		a.bind(hit)
-		a.ret(act)
-		a.bind(next)
-		nrs = nrs[n:]
+	tcp, sol := a.newLabel(), a.newLabel()
+	a.loadArgLo(1)
+	a.jeq(ipprotoTCP, tcp, fall)
+	a.jeq(solSocket, sol, r.to(base))
+	a.bind(tcp)
+	a.loadArgLo(2)
+	a.jeq(tcpFastopenConnect, r.to(ActionEPERM), r.to(base))
+	a.bind(sol)
+	a.loadArgLo(2)
+	b.jeqAny([]uint32{soBindToDevice, soBindToIfindex}, r.to(ActionEPERM))
+}
+
+// sendFlagsBody filters sendto/sendmsg/sendmmsg(..., unsigned int flags,
+// ...), flags being argument arg: MSG_FASTOPEN connects implicitly, which
+// Landlock's connect hook does not see ([LL#41], attacks.md 0).
+func sendFlagsBody(arg int) func(b *builder, r *rets, base Action) {
+	return func(b *builder, r *rets, base Action) {
+		b.a.loadArgLo(arg)
+		b.a.jset(msgFastopen, r.to(ActionEPERM), fall)
 	}
+}
+
+// pidFirstBody filters a pid_t first argument: 0 is the caller itself;
+// anything else may be the host (attacks.md 0: prlimit64 on the parent
+// succeeded).
+func pidFirstBody(b *builder, r *rets, base Action) {
+	b.a.loadArgLo(0)
+	b.a.jeq(0, fall, r.to(b.pidAction()))
+}
+
+// whichWhoBody filters (int which, int who), process and pgrp being the
+// "which" values of the process and process-group forms: PRIO_USER /
+// IOPRIO_WHO_USER would reach every process of the uid, so only those two
+// forms are admitted, and only for who == 0 without the supervisor.
+func whichWhoBody(process, pgrp uint32) func(b *builder, r *rets, base Action) {
+	return func(b *builder, r *rets, base Action) {
+		a := &b.a
+		who := a.newLabel()
+		a.loadArgLo(0)
+		a.jeq(process, who, fall)
+		a.jeq(pgrp, who, r.to(ActionEPERM))
+		a.bind(who)
+		a.loadArgLo(1)
+		a.jeq(0, fall, r.to(b.pidAction()))
+	}
+}
+
+// personality(unsigned int): PER_LINUX, PER_LINUX32 and the query
+// 0xffffffff only; READ_IMPLIES_EXEC, MMAP_PAGE_ZERO and the emulation
+// personalities are refused (Docker rule, attacks.md 3.4).
+func personalityBody(b *builder, r *rets, base Action) {
+	a := &b.a
+	a.loadArgLo(0)
+	a.jeq(perLinux, r.to(base), fall)
+	a.jeq(perLinux32, r.to(base), fall)
+	a.jeq(personalityQuery, fall, r.to(ActionEPERM))
 }

@@ -21,10 +21,10 @@ type Data struct {
 // appended when it is not the one of the running binary.
 func (d Data) String() string {
 	var b strings.Builder
-	a := archsByAudit[d.Arch]
+	a := archByAudit(d.Arch)
 	name := ""
 	if a != nil {
-		name = a.byNr[int(d.Nr)]
+		name = a.nameOf(int(d.Nr))
 	}
 	if name == "" {
 		name = fmt.Sprintf("syscall_%#x", uint32(d.Nr))

@@ -27,16 +27,20 @@
 //
 // Syscall names and numbers come from github.com/elastic/go-seccomp-bpf's
 // arch tables (plus the few syscalls added after them, see newerSyscalls);
-// the instructions are golang.org/x/net/bpf values assembled by a small
-// label resolver (asm.go explains why go-seccomp-bpf's own assembler does
-// not fit). Unknown names are a build error, not silently dropped as
-// upstream did; names that exist only on another architecture are skipped
-// and reported in Program.Skipped.
+// what Build needs beyond them is computed on first use, so the package's
+// init does no work. The argument filters are assembled by a small label
+// resolver (asm.go explains why go-seccomp-bpf's own assembler does not
+// fit), and the program around them is laid out from its end by dispatch.go:
+// a binary search on the syscall number, so that the kernel's emulation of
+// the filter for every number at install time stays short. Unknown names
+// are a build error, not silently dropped as upstream did; names that exist
+// only on another architecture are skipped and reported in Program.Skipped.
 //
 // # Testing
 //
 // Program.Decide runs a program in golang.org/x/net/bpf's interpreter. The
 // tests compare it with an independent reference decision written from the
 // specification (FuzzProgram), and install the default program in a
-// re-executed test process to check the real kernel agrees.
+// re-executed test process to check the real kernel agrees. BenchmarkInstall
+// measures what installing a program costs the sandbox child.
 package seccomp

@@ -36,7 +36,7 @@ func newFuzzPool(a *archSpec) fuzzPool {
 		}
 	}
 	for _, n := range interestingNames {
-		if _, ok := a.byName[n]; ok {
+		if _, ok := a.lookup(n); ok {
 			addName(n)
 		}
 	}
@@ -47,7 +47,7 @@ func newFuzzPool(a *archSpec) fuzzPool {
 	var foreign []string
 	for _, t := range []*arch.Info{arch.X86_64, arch.AARCH64, arch.I386} {
 		for n := range t.SyscallNames {
-			if _, ok := a.byName[n]; !ok && !seen[n] {
+			if _, ok := a.lookup(n); !ok && !seen[n] {
 				foreign = append(foreign, n)
 				seen[n] = true
 			}
@@ -58,7 +58,7 @@ func newFuzzPool(a *archSpec) fuzzPool {
 	p.names = append(p.names, bogusName)
 
 	for _, n := range p.names {
-		if nr, ok := a.byName[n]; ok {
+		if nr, ok := a.lookup(n); ok {
 			p.nrs = append(p.nrs, int32(nr))
 		}
 	}

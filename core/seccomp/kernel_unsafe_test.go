@@ -26,6 +26,10 @@ const childEnv = "SANDLOCK_SECCOMP_TEST_CHILD"
 // uses bad pointers or a bad fd so that it has no side effect.
 func TestKernelFilter(t *testing.T) {
 	if mode := os.Getenv(childEnv); mode != "" {
+		if strings.HasPrefix(mode, "install:") {
+			installChild(t, mode) // BenchmarkInstall
+			return
+		}
 		kernelChild(t, mode)
 		return
 	}
@@ -39,6 +43,7 @@ func TestKernelFilter(t *testing.T) {
 	}{
 		{"verdicts", "verdicts", 0},
 		{"x32 number killed", "x32", syscall.SIGSYS},
+		{"trampolines", "trampolines", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +124,11 @@ func installFilter(t *testing.T, c Config) {
 	if err != nil {
 		t.Fatalf("Build(%+v) = %v", c, err)
 	}
+	installProg(t, p)
+}
+
+func installProg(t *testing.T, p *Program) {
+	t.Helper()
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		t.Fatalf("prctl(PR_SET_NO_NEW_PRIVS) = %v", err)
 	}
@@ -174,6 +184,60 @@ func kernelChild(t *testing.T, mode string) {
 		installFilter(t, Config{})
 		for _, p := range probes {
 			runProbe(t, p, "filtered", p.after)
+		}
+	case "trampolines":
+		// A long program of one synthetic snippet per number, which
+		// allows everything but a magic first argument (dispatch_test.go):
+		// the kernel must accept its JA trampolines and agree with the
+		// interpreter.
+		p, s := trampolineProgram()
+		ja := 0
+		for _, f := range p.Instructions {
+			if f.Code == opJa {
+				ja++
+			}
+		}
+		if ja == 0 {
+			t.Fatalf("trampoline program of %d instructions has no JA", len(p.Instructions))
+		}
+		last := len(native.tables().byNr) - 1
+		decide := decider(t, p)
+		var probes []probe
+		for _, c := range []struct {
+			name  string
+			nr    int
+			magic bool
+		}{
+			{"getpid()", unix.SYS_GETPID, false},
+			{"getppid()", unix.SYS_GETPPID, false},
+			{"getpid(magic)", unix.SYS_GETPID, true},
+			{"getppid(magic)", unix.SYS_GETPPID, true},
+			{"getuid(magic)", unix.SYS_GETUID, true},
+			{"read(magic)", unix.SYS_READ, true},
+			{"last number(magic)", last, true},
+		} {
+			var arg0 uint64
+			if c.magic {
+				arg0 = magicHi<<32 | uint64(c.nr)
+			}
+			// The interpreter's verdict is the expectation.
+			d := Data{Nr: int32(c.nr), Arch: p.Arch, Args: [6]uint64{arg0}}
+			want := decide(d)
+			if want != s.want(uint32(c.nr), arg0) {
+				t.Fatalf("interpreter %s = %v, want %v", d, want, s.want(uint32(c.nr), arg0))
+			}
+			pr := probe{name: c.name, call: sys3(uintptr(c.nr), uintptr(arg0), 0, 0)}
+			if e, ok := want.Errno(); ok {
+				pr.after = e
+			} else if want != ActionAllow || c.magic {
+				t.Fatalf("interpreter %s = %v, want ALLOW or an errno", d, want)
+			}
+			probes = append(probes, pr)
+		}
+		installProg(t, p)
+		t.Logf("%d JA trampolines", ja)
+		for _, pr := range probes {
+			runProbe(t, pr, "filtered", pr.after)
 		}
 	default:
 		t.Fatalf("unknown child mode %q", mode)

@@ -3,6 +3,7 @@ package seccomp
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -12,7 +13,7 @@ import (
 // sc builds the seccomp_data of a call on architecture a. Missing
 // arguments are zero.
 func sc(a *archSpec, name string, args ...uint64) Data {
-	nr, ok := a.byName[name]
+	nr, ok := a.lookup(name)
 	if !ok {
 		panic("test uses unknown syscall " + name + " on " + a.name)
 	}
@@ -99,7 +100,7 @@ func TestDecideDefault(t *testing.T) {
 
 	// attacks.md 3.2: every entry that exists on x86_64.
 	for _, n := range specDeny {
-		if _, ok := archAMD64.byName[n]; ok {
+		if _, ok := archAMD64.lookup(n); ok {
 			add("default deny", x86(n), ActionEPERM)
 		}
 	}
@@ -502,7 +503,7 @@ func TestDecideARM64(t *testing.T) {
 	arm := func(name string, args ...uint64) Data { return sc(archARM64, name, args...) }
 	var cases []decideCase
 	for _, n := range specDeny {
-		if _, ok := archARM64.byName[n]; ok {
+		if _, ok := archARM64.lookup(n); ok {
 			cases = append(cases, decideCase{"default deny", arm(n), ActionEPERM})
 		}
 	}
@@ -578,9 +579,30 @@ func TestCheckSize(t *testing.T) {
 	}
 }
 
-// TestProgramSizes builds the largest configurations and logs the sizes
-// quoted in the package's report: the default program, and an allowlist of
-// every x86_64 syscall (which exercises chain chunking past 255 entries).
+// sizeBound is what TestProgramSizes allows any configuration: well under
+// BPF_MAXINSNS, since the kernel's install cost grows with the length.
+const sizeBound = 1024
+
+// alternating is the worst case for the dispatch: in allowlist mode, every
+// syscall number takes another action than its neighbours (allowed,
+// notified, denied in turn), so every number is its own interval.
+func alternating(a *archSpec) Config {
+	c := Config{Allow: []string{}, Deny: []string{}, NotifyForks: true, NotifyPidTargets: true, CapturedTTY: true}
+	for nr, n := range a.tables().byNr {
+		switch {
+		case n == "":
+		case nr%3 == 0:
+			c.Allow = append(c.Allow, n)
+		case nr%3 == 1:
+			c.Notify = append(c.Notify, n)
+		}
+	}
+	return c
+}
+
+// TestProgramSizes builds the largest configurations, logs the sizes quoted
+// in the package's report, checks them against sizeBound and compares every
+// syscall number (with zero arguments) with the reference.
 func TestProgramSizes(t *testing.T) {
 	every := archAMD64.names()
 	all := Config{NotifyForks: true, NotifyPidTargets: true, NoUDP: true, NoRaw: true, CapturedTTY: true}
@@ -595,6 +617,9 @@ func TestProgramSizes(t *testing.T) {
 		{"deny every syscall but essentials", Config{Deny: slices.DeleteFunc(slices.Clone(every), func(n string) bool { return slices.Contains(specEssential, n) })}, archAMD64},
 		{"allow every syscall", Config{Allow: every, Deny: []string{}}, archAMD64},
 		{"notify every syscall", Config{Notify: every, Deny: []string{}}, archAMD64},
+		{"notify every other syscall", Config{Notify: everyOther(every), Deny: []string{}}, archAMD64},
+		{"alternating x86_64", alternating(archAMD64), archAMD64},
+		{"alternating aarch64", alternating(archARM64), archARM64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -604,11 +629,13 @@ func TestProgramSizes(t *testing.T) {
 			}
 			checkProgram(t, p)
 			t.Logf("%s: %d instructions", tt.name, len(p.Instructions))
-			// Spot-check a far-away entry of the longest chains.
-			last := every[len(every)-1]
-			d := sc(archAMD64, last)
-			if tt.arch == archAMD64 {
-				if got, want := p.Decide(d), reference(tt.cfg, archAMD64, d); got != want {
+			if len(p.Instructions) > sizeBound {
+				t.Errorf("%d instructions, want at most %d", len(p.Instructions), sizeBound)
+			}
+			decide := decider(t, p)
+			for nr := range len(tt.arch.tables().byNr) + 2 {
+				d := Data{Nr: int32(nr), Arch: tt.arch.audit}
+				if got, want := decide(d), reference(tt.cfg, tt.arch, d); got != want {
 					t.Errorf("Decide(%s) = %v, want %v", d, got, want)
 				}
 			}
@@ -693,6 +720,32 @@ func TestDataString(t *testing.T) {
 		}
 		if got := tt.d.String(); got != tt.want {
 			t.Errorf("Data.String() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// TestBuildConcurrent builds from several goroutines on an architecture
+// whose tables are not computed yet (run with -race): the lazy tables are
+// built once, and every build yields the same program.
+func TestBuildConcurrent(t *testing.T) {
+	fresh := &archSpec{name: archAMD64.name, audit: archAMD64.audit, x32Bit: archAMD64.x32Bit, info: archAMD64.info}
+	want, err := build(Config{}, archAMD64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	got := make([]*Program, 8)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = build(Config{}, fresh) })
+	}
+	wg.Wait()
+	for i, p := range got {
+		if errs[i] != nil {
+			t.Fatalf("build %d = %v", i, errs[i])
+		}
+		if !slices.Equal(p.Instructions, want.Instructions) {
+			t.Errorf("build %d differs from the program built on archAMD64", i)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func referenceBuildFails(c Config, a *archSpec) bool {
 	}
 	for _, e := range specEssential {
 		if slices.Contains(c.Deny, e) {
-			if _, ok := a.byName[e]; ok {
+			if _, ok := a.lookup(e); ok {
 				return true
 			}
 		}
@@ -82,7 +82,7 @@ func reference(c Config, a *archSpec, d Data) Action {
 	if a == archAMD64 && uint32(d.Nr)&refX32Bit != 0 {
 		return ActionKillProcess
 	}
-	name := a.byNr[int(d.Nr)] // "" for a number that is no syscall
+	name := a.nameOf(int(d.Nr)) // "" for a number that is no syscall
 	// attacks.md 3.3: clone3 always fails with ENOSYS.
 	if name == "clone3" {
 		return ActionENOSYS
