@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -108,6 +109,11 @@ func (ix *Index) Register(pid, ppid, pidfd int) (*Entry, error) {
 		// not run yet. Closing its pidfd wakes that watcher.
 		ix.removeLocked(old)
 		defer old.pidfd.Close()
+	}
+	if !ix.disc.started.Load() {
+		// The first member is registered before it runs: the discovery
+		// window starts just below it.
+		ix.startDiscovery(pid)
 	}
 	e := &Entry{Key: key, PPid: ppid, fd: pidfd, exited: make(chan struct{})}
 	e.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
@@ -298,7 +304,20 @@ type discovery struct {
 	mu       sync.Mutex
 	scanFrom int
 	pidMax   int
-	started  bool
+	started  atomic.Bool
+}
+
+func (ix *Index) startDiscovery(firstPid int) {
+	d := &ix.disc
+	if !d.mu.TryLock() {
+		return // a Discover is running and will set the window itself
+	}
+	defer d.mu.Unlock()
+	if !d.started.Load() {
+		d.pidMax = kernel.PidMax()
+		d.scanFrom = firstPid - 1
+		d.started.Store(true)
+	}
 }
 
 // maxWindow is how many new pids are examined one by one; past it, /proc is
@@ -314,12 +333,12 @@ func (ix *Index) Discover() []*Entry {
 	if err != nil {
 		return nil
 	}
-	if !d.started {
-		// The first member was registered before it ran: start the
-		// window just below it.
-		d.started = true
+	if !d.started.Load() {
+		// Nothing was registered yet: there is no parent to look for.
 		d.pidMax = kernel.PidMax()
-		d.scanFrom = ix.minPid() - 1
+		d.scanFrom = last
+		d.started.Store(true)
+		return nil
 	}
 	from := d.scanFrom
 	d.scanFrom = last
@@ -369,18 +388,6 @@ func (ix *Index) Discover() []*Entry {
 		}
 	}
 	return found
-}
-
-func (ix *Index) minPid() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	m := 0
-	for pid := range ix.byPid {
-		if m == 0 || pid < m {
-			m = pid
-		}
-	}
-	return m
 }
 
 func procPidsAbove(from, last, pidMax int) []int {
