@@ -11,17 +11,17 @@ import (
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/seccomp"
 	"github.com/sandlock/sandlock/core/spawn"
-	"github.com/sandlock/sandlock/core/supervisor/handlers"
 )
 
 // compiled is a policy turned into kernel objects, built in the parent
 // before the child exists.
 type compiled struct {
-	ruleset  *landlock.Ruleset
-	filter   []unix.SockFilter
-	rlimits  []spawn.Rlimit
-	degraded []string
-	fsDeny   *handlers.FsDeny
+	ruleset   *landlock.Ruleset
+	filter    []unix.SockFilter
+	rlimits   []spawn.Rlimit
+	degraded  []string
+	env       []string
+	instances []instance
 }
 
 func (c *compiled) rulesetFD() int {
@@ -31,32 +31,20 @@ func (c *compiled) rulesetFD() int {
 	return c.ruleset.FD
 }
 
+// close releases what only the parent needed (the ruleset); feature
+// instances belong to the sandbox once install ran.
 func (c *compiled) close() {
 	if c.ruleset != nil {
 		c.ruleset.Close()
 	}
 }
 
-// fsDenySyscalls are mediated when fs_denied is set: every call that opens,
-// creates, removes, renames, links or executes by path.
-var fsDenySyscalls = []string{
-	"open", "creat", "openat", "openat2",
-	"rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat",
-	"unlink", "unlinkat", "rmdir", "mkdir", "mkdirat", "mknod", "mknodat",
-	"truncate", "execve", "execveat",
-}
-
-// pidTargetArgs gives, for each syscall that can tune another process by
-// pid, which argument holds the pid.
-var pidTargetArgs = map[string]int{
-	"prlimit64":          0,
-	"setpriority":        1,
-	"getpriority":        1,
-	"sched_setaffinity":  0,
-	"sched_setscheduler": 0,
-	"sched_setparam":     0,
-	"sched_setattr":      0,
-	"ioprio_set":         1,
+// closeInstances releases every feature instance (failure paths).
+func (c *compiled) closeInstances() {
+	for _, in := range c.instances {
+		in.close()
+	}
+	c.instances = nil
 }
 
 func compile(p *policy.Policy, o Options) (*compiled, error) {
@@ -78,33 +66,12 @@ func compile(p *policy.Policy, o Options) (*compiled, error) {
 	c.degraded = rs.Degraded
 
 	sc := seccomp.Config{
-		Deny:             p.DenySyscalls,
-		Allow:            p.AllowSyscalls,
-		NotifyForks:      p.MaxProcesses > 0,
-		NotifyPidTargets: true,
-		NoUDP:            p.NoUDP,
-		NoRaw:            p.NoRawSockets,
-		CapturedTTY:      o.Stdout.IsCapture() || o.Stderr.IsCapture(),
+		Deny:        p.DenySyscalls,
+		Allow:       p.AllowSyscalls,
+		NoUDP:       p.NoUDP,
+		NoRaw:       p.NoRawSockets,
+		CapturedTTY: o.Stdout.IsCapture() || o.Stderr.IsCapture(),
 	}
-	if len(p.FsDenied) > 0 {
-		sc.Notify = append(sc.Notify, fsDenySyscalls...)
-		fd, err := handlers.NewFsDeny(p.FsDenied, p.FsReadable, p.FsWritable)
-		if err != nil {
-			c.close()
-			return nil, wrapKind(ErrPolicy, err)
-		}
-		c.fsDeny = fd
-	}
-	prog, err := buildFilter(sc)
-	if err != nil {
-		c.close()
-		if c.fsDeny != nil {
-			c.fsDeny.Close()
-		}
-		return nil, wrapKind(ErrPolicy, err)
-	}
-	c.filter = prog.Instructions
-
 	if p.MaxOpenFiles > 0 {
 		var cur unix.Rlimit
 		if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &cur); err == nil && p.MaxOpenFiles > cur.Max && unix.Geteuid() != 0 {
@@ -116,38 +83,42 @@ func compile(p *policy.Policy, o Options) (*compiled, error) {
 	if p.NoCoredump {
 		c.rlimits = append(c.rlimits, spawn.Rlimit{Resource: unix.RLIMIT_CORE})
 	}
+	b := &buildCtx{Policy: p, Options: &o, Seccomp: &sc, Rlimits: &c.rlimits}
+	for _, f := range allFeatures() {
+		in, err := f.prepare(b)
+		if err != nil {
+			c.closeInstances()
+			c.close()
+			return nil, err
+		}
+		if in != nil {
+			c.instances = append(c.instances, in)
+		}
+	}
+	c.env = b.Env
+	prog, err := buildFilter(sc)
+	if err != nil {
+		c.closeInstances()
+		c.close()
+		return nil, wrapKind(ErrPolicy, err)
+	}
+	c.filter = prog.Instructions
 	return c, nil
 }
 
-// install registers the supervisor's handlers for the compiled policy.
-func (c *compiled) install(s *Sandbox, p *policy.Policy) error {
-	if p.MaxProcesses > 0 {
-		procs := handlers.NewProcs(s.index, p.MaxProcesses)
-		var nrs []int
-		for _, name := range []string{"fork", "vfork", "clone"} {
-			if nr, ok := seccomp.Lookup(name); ok {
-				nrs = append(nrs, nr)
-			}
-		}
-		procs.Register(s.sup, nrs...)
-		s.procs = procs
+// install registers every feature's handlers. On error the caller tears
+// down; instances are closed by the sandbox's cleanup either way.
+func (c *compiled) install(s *Sandbox) error {
+	insts := c.instances
+	c.instances = nil // owned by the sandbox from here
+	for _, in := range insts {
+		in := in
+		s.cleanup = append(s.cleanup, in.close)
 	}
-	pt := &handlers.PidTarget{Index: s.index, Arg: map[int]int{}}
-	for name, arg := range pidTargetArgs {
-		if nr, ok := seccomp.Lookup(name); ok {
-			pt.Arg[nr] = arg
+	for _, in := range insts {
+		if err := in.install(s); err != nil {
+			return err
 		}
-	}
-	pt.Register(s.sup)
-	if c.fsDeny != nil {
-		fd := c.fsDeny
-		c.fsDeny = nil // owned by the sandbox from here
-		if err := fd.Start(s.index); err != nil {
-			fd.Close()
-			return wrapKind(ErrConfinement, err)
-		}
-		fd.Register(s.sup, seccomp.Lookup)
-		s.cleanup = append(s.cleanup, fd.Close)
 	}
 	return nil
 }

@@ -190,7 +190,11 @@ func Spawn(p policy.Policy, argv []string, o Options) (*Sandbox, error) {
 		return nil, err
 	}
 	defer plan.close()
-	return start(&p, plan, argv, o)
+	sb, err := start(&p, plan, argv, o)
+	if err != nil {
+		plan.closeInstances() // a no-op once install took them
+	}
+	return sb, err
 }
 
 // Pid returns the main process id.

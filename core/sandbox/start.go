@@ -135,7 +135,7 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 	if err != nil {
 		return nil, err
 	}
-	env := envList(p)
+	env := append(envList(p), c.env...)
 	plan := &spawn.Plan{
 		Path:        argv[0],
 		SearchPath:  lookupPath(env),
@@ -187,11 +187,14 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 		return nil, wrapKind(ErrSpawn, err)
 	}
 	s.sup = sup
-	if err := c.install(s, p); err != nil {
+	if err := c.install(s); err != nil {
 		child.Abort()
 		sup.Stop()
 		s.index.Close()
 		s.abortStreams()
+		for _, f := range s.cleanup {
+			f()
+		}
 		return nil, err
 	}
 	sup.Start()

@@ -41,6 +41,11 @@ const (
 	// Handled means the handler already answered (for instance with
 	// SECCOMP_ADDFD_FLAG_SEND); the loop sends nothing.
 	Handled
+	// Pass means the handler has no opinion: the next handler in the
+	// syscall's chain decides. When every handler passes the syscall is
+	// continued, so only handlers that judge nothing from the child's
+	// memory may pass a call they did not look at.
+	Pass
 )
 
 // Response is a handler's answer.
@@ -64,7 +69,7 @@ func Value(v int64) Response { return Response{Kind: Return, Val: v} }
 type Handler func(s *Supervisor, n *Notif) Response
 
 type entry struct {
-	h     Handler
+	hs    []Handler
 	async bool
 }
 
@@ -101,15 +106,22 @@ func New(listener int) (*Supervisor, error) {
 	return s, nil
 }
 
-// Handle registers h for syscall nr. Registering twice replaces.
+// Handle appends h to the chain of syscall nr. Handlers run in the order
+// they were added; the first answer other than Pass wins.
 func (s *Supervisor) Handle(nr int, h Handler) {
-	s.table[nr] = entry{h: h}
+	s.table[nr].hs = append(s.table[nr].hs, h)
 }
 
-// HandleAsync registers h for nr; h runs in its own goroutine.
+// HandleAsync appends h to the chain of nr and makes the whole chain run
+// in its own goroutine per notification, because h may block.
 func (s *Supervisor) HandleAsync(nr int, h Handler) {
-	s.table[nr] = entry{h: h, async: true}
+	s.Handle(nr, h)
+	s.table[nr].async = true
 }
+
+// Next is the response of a handler that leaves the decision to the next
+// one in the chain.
+var Next = Response{Kind: Pass}
 
 // Fd returns the listener fd, for handlers that ADDFD.
 func (s *Supervisor) Fd() int { return s.fd }
@@ -188,21 +200,30 @@ func (s *Supervisor) dispatch(n *Notif) {
 	if nr >= 0 && nr < maxNr {
 		e = s.table[nr]
 	}
-	if e.h == nil {
+	if len(e.hs) == 0 {
 		s.fail(n, fmt.Errorf("no handler for syscall %d", nr))
 		s.respond(n.ID, Errno(unix.ENOSYS))
 		return
 	}
 	if !e.async {
-		s.respond(n.ID, s.call(e.h, n))
+		s.respond(n.ID, s.chain(e.hs, n))
 		return
 	}
 	cp := *n
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.respond(cp.ID, s.call(e.h, &cp))
+		s.respond(cp.ID, s.chain(e.hs, &cp))
 	}()
+}
+
+func (s *Supervisor) chain(hs []Handler, n *Notif) Response {
+	for _, h := range hs {
+		if r := s.call(h, n); r.Kind != Pass {
+			return r
+		}
+	}
+	return Allow
 }
 
 // call runs a handler, turning a panic into a denial.

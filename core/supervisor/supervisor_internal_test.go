@@ -54,3 +54,27 @@ func TestUnregisteredSyscallIsDenied(t *testing.T) {
 		t.Fatal("a notification without handler was not reported as a failure")
 	}
 }
+
+func TestChainOrder(t *testing.T) {
+	s := &Supervisor{fd: -1}
+	var order []int
+	mk := func(i int, r Response) Handler {
+		return func(*Supervisor, *Notif) Response { order = append(order, i); return r }
+	}
+	s.Handle(5, mk(1, Next))
+	s.Handle(5, mk(2, Errno(unix.EACCES)))
+	s.Handle(5, mk(3, Allow))
+	n := Notif{}
+	n.Data.Nr = 5
+	if got := s.chain(s.table[5].hs, &n); got != Errno(unix.EACCES) {
+		t.Fatalf("chain = %+v, want EACCES from the second handler", got)
+	}
+	if len(order) != 2 || order[0] != 1 || order[1] != 2 {
+		t.Fatalf("handlers ran in order %v, want [1 2]", order)
+	}
+	s2 := &Supervisor{fd: -1}
+	s2.Handle(6, mk(9, Next))
+	if got := s2.chain(s2.table[6].hs, &n); got != Allow {
+		t.Fatalf("all-pass chain = %+v, want Continue", got)
+	}
+}
