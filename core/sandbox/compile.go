@@ -21,6 +21,7 @@ type compiled struct {
 	rlimits   []spawn.Rlimit
 	degraded  []string
 	env       []string
+	virtual   map[string]func(s *Sandbox) ([]byte, error)
 	instances []instance
 }
 
@@ -96,6 +97,7 @@ func compile(p *policy.Policy, o Options) (*compiled, error) {
 		}
 	}
 	c.env = b.Env
+	c.virtual = b.Virtual
 	prog, err := buildFilter(sc)
 	if err != nil {
 		c.closeInstances()

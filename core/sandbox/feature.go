@@ -47,6 +47,20 @@ type buildCtx struct {
 	Rlimits *[]spawn.Rlimit
 	// Env entries (KEY=VALUE) appended after the policy's environment.
 	Env []string
+	// Virtual maps an absolute path to the generator of the synthetic
+	// content the child sees when it opens that path for reading
+	// (/proc/meminfo under max_memory, /etc/hosts under a host allowlist,
+	// /etc/hostname ...). The file-mediation feature serves them; the
+	// generator runs on each open, with the sandbox for context.
+	Virtual map[string]func(s *Sandbox) ([]byte, error)
+}
+
+// AddVirtual registers synthetic content for path.
+func (b *buildCtx) AddVirtual(path string, gen func(s *Sandbox) ([]byte, error)) {
+	if b.Virtual == nil {
+		b.Virtual = make(map[string]func(s *Sandbox) ([]byte, error))
+	}
+	b.Virtual[path] = gen
 }
 
 // Notify adds syscalls to the notified set, once each.
