@@ -129,6 +129,8 @@ type Sandbox struct {
 	started time.Time
 	name    string
 	command string
+	// virtual is the synthetic-file table features registered (buildCtx.Virtual).
+	virtual map[string]func(s *Sandbox) ([]byte, error)
 
 	mu           sync.Mutex
 	killedBy     Reason // Killed or Timeout when we killed it; Exited otherwise

@@ -130,6 +130,7 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 		pgrp:     !o.SharePgrp,
 		degraded: c.degraded,
 		command:  argv[0],
+		virtual:  c.virtual,
 	}
 	stdio, childEnds, err := s.childStdio(o)
 	if err != nil {
