@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -616,14 +617,19 @@ func (c *runConfig) run(argv []string, stderr io.Writer) int {
 // until stop is closed.
 func forwardSignals(sb *sandbox.Sandbox, share bool, sigs <-chan os.Signal, stop <-chan struct{}) {
 	// In a shared process group only the main process is signalled, by
-	// pidfd, which cannot hit a recycled pid. The pidfd is opened at once:
-	// the main process cannot be reaped (and its pid reused) before
-	// Spawn returned, so an open that succeeds names our child.
+	// pidfd, which cannot hit a recycled pid once open. The engine may
+	// already have reaped a main process that ended at once, so the pidfd
+	// is kept only if it names a child of ours: the pid of an unreaped
+	// child cannot have been reused.
 	pidfd := -1
 	if share {
 		if fd, err := unix.PidfdOpen(sb.Pid(), 0); err == nil {
-			pidfd = fd
-			defer unix.Close(pidfd)
+			if parentOf(sb.Pid()) == os.Getpid() {
+				pidfd = fd
+				defer unix.Close(pidfd)
+			} else {
+				unix.Close(fd)
+			}
 		}
 	}
 	for {
@@ -657,6 +663,28 @@ func forwardSignals(sb *sandbox.Sandbox, share bool, sigs <-chan os.Signal, stop
 			_ = unix.Kill(-sb.Pid(), sig)
 		}
 	}
+}
+
+// parentOf returns the parent pid of pid from /proc/PID/stat, or -1.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// "pid (comm) state ppid ...": comm may contain spaces and ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return -1
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return -1
+	}
+	return ppid
 }
 
 // status is what --status-fd receives.
