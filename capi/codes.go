@@ -15,6 +15,7 @@ const (
 	codeEOS       = -8
 	codeENOMEM    = -9
 	codeEINTERNAL = -10
+	codeENOTIMPL  = -11
 )
 
 // codeNames maps each code to its name in the header, for tests and for
@@ -31,6 +32,7 @@ var codeNames = map[int]string{
 	codeEOS:       "SANDLOCK_EOS",
 	codeENOMEM:    "SANDLOCK_ENOMEM",
 	codeEINTERNAL: "SANDLOCK_EINTERNAL",
+	codeENOTIMPL:  "SANDLOCK_ENOTIMPL",
 }
 
 // Enumerations of the header that arguments are checked against; a test

@@ -41,9 +41,10 @@ func errCode(code int, format string, a ...any) error {
 // errorTable maps the engine's error kinds to codes, first match wins. The
 // order matters where one error carries several kinds:
 //
-//   - policy.ErrNotImplemented comes wrapped in sandbox.ErrPolicy; it means
-//     "this build cannot honour the option", not "your policy is wrong", so
-//     it is SANDLOCK_ENOTSUP.
+//   - policy.ErrNotImplemented comes wrapped in sandbox.ErrPolicy (or in
+//     sandbox.ErrConfinement from confine); it means "this build cannot
+//     honour the option yet", not "your policy is wrong" nor "the kernel
+//     lacks it", so it is SANDLOCK_ENOTIMPL.
 //   - landlock.ErrUnsupported (the kernel lacks Landlock or a protection the
 //     policy needs) comes wrapped in sandbox.ErrConfinement; the landlock
 //     package documents it as SANDLOCK_ENOTSUP, which lets a binding raise
@@ -55,7 +56,7 @@ var errorTable = []struct {
 	kind error
 	code int
 }{
-	{policy.ErrNotImplemented, codeENOTSUP},
+	{policy.ErrNotImplemented, codeENOTIMPL},
 	{landlock.ErrUnsupported, codeENOTSUP},
 	{sandbox.ErrPolicy, codeEPOLICY},
 	{sandbox.ErrConfinement, codeECONFINE},

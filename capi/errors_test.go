@@ -15,7 +15,7 @@ import (
 
 func TestStatusOf(t *testing.T) {
 	notImpl := policy.Default()
-	notImpl.MaxMemory = 1 << 20
+	notImpl.Chroot = "/srv/root"
 	invalid := policy.Default()
 	invalid.MaxCPU = 1000
 	_, spawnNotImpl := sandbox.Spawn(notImpl, []string{"/bin/true"}, sandbox.Options{})
@@ -32,15 +32,16 @@ func TestStatusOf(t *testing.T) {
 		{"argument", errArg("p is NULL"), codeEINVAL, 0, "p is NULL"},
 		{"boundary code", errCode(codeETIMEOUT, "still running"), codeETIMEOUT, 0, "still running"},
 		{"validate invalid", invalid.Validate(), codeEPOLICY, 0, "max_cpu"},
-		{"validate not implemented", notImpl.Validate(), codeENOTSUP, 0, "max_memory"},
+		{"validate not implemented", notImpl.Validate(), codeENOTIMPL, 0, "chroot"},
 		{"spawn invalid", spawnInvalid, codeEPOLICY, 0, "max_cpu"},
-		{"spawn not implemented", spawnNotImpl, codeENOTSUP, 0, "max_memory"},
+		{"spawn not implemented", spawnNotImpl, codeENOTIMPL, 0, "chroot"},
 		{"policy kind", fmt.Errorf("x: %w", sandbox.ErrPolicy), codeEPOLICY, 0, "x:"},
 		{"confinement kind", fmt.Errorf("x: %w", sandbox.ErrConfinement), codeECONFINE, 0, "x:"},
 		{"spawn kind with errno", fmt.Errorf("%w: %w", sandbox.ErrSpawn, syscall.EAGAIN), codeESPAWN, int(syscall.EAGAIN), "resource"},
 		{"state kind", fmt.Errorf("x: %w", sandbox.ErrState), codeESTATE, 0, "x:"},
 		{"landlock missing under confinement", errors.Join(sandbox.ErrConfinement, landlock.ErrUnsupported), codeENOTSUP, 0, "lacks"},
-		{"not implemented under policy", errors.Join(sandbox.ErrPolicy, policy.ErrNotImplemented), codeENOTSUP, 0, "not implemented"},
+		{"not implemented under policy", errors.Join(sandbox.ErrPolicy, policy.ErrNotImplemented), codeENOTIMPL, 0, "not implemented"},
+		{"not implemented under confinement", errors.Join(sandbox.ErrConfinement, policy.ErrNotImplemented), codeENOTIMPL, 0, "not implemented"},
 		{"bare errno", &fs.PathError{Op: "open", Path: "/dev/null", Err: syscall.EMFILE}, codeEOS, int(syscall.EMFILE), "open /dev/null"},
 		{"unclassified", errors.New("boom"), codeEINTERNAL, 0, "internal error (unclassified): boom"},
 		{"confine", sandbox.Confine(policy.Default()), codeENOTSUP, 0, "confine"},

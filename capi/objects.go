@@ -21,6 +21,8 @@ type policyHandle struct {
 	handleBase
 	mu sync.RWMutex
 	p  policy.Policy
+	// pfn is the sandlock_set_policy_fn registration (policyfn.go).
+	pfn *cPolicyFn
 }
 
 // update applies f under the write lock; f must check its arguments before
@@ -157,6 +159,9 @@ func (o *spawnOptions) engineOptions() (opts sandbox.Options, done func(), err e
 type sandboxHandle struct {
 	handleBase
 	sb *sandbox.Sandbox
+	// pfn holds the policy callback's user_data until the sandbox is
+	// freed (policyfn.go).
+	pfn *cPolicyFn
 }
 
 // waitFor waits for the sandbox as sandlock_sandbox_wait does: -1 for

@@ -31,7 +31,10 @@ func capi_policy_new(out **C.sandlock_policy_t) C.int {
 //export capi_policy_free
 func capi_policy_free(p *C.sandlock_policy_t) {
 	call("sandlock_policy_free", func() error {
-		_, _, err := release[*policyHandle](unsafe.Pointer(p), "p", "sandlock_policy_t")
+		h, ok, err := release[*policyHandle](unsafe.Pointer(p), "p", "sandlock_policy_t")
+		if ok {
+			h.setPolicyFn(nil)
+		}
 		return err
 	})
 }
@@ -47,7 +50,11 @@ func capi_policy_clone(p *C.sandlock_policy_t, out **C.sandlock_policy_t) C.int 
 		if err != nil {
 			return err
 		}
-		key, err := newHandle(&policyHandle{p: h.snapshot()})
+		pfn := h.policyFn()
+		key, err := newHandle(&policyHandle{p: h.snapshot(), pfn: pfn})
+		if err != nil {
+			pfn.unref()
+		}
 		*out = (*C.sandlock_policy_t)(key)
 		return err
 	})
@@ -602,14 +609,14 @@ func capi_policy_set_on_error(p *C.sandlock_policy_t, action C.int) C.int {
 //export capi_set_policy_fn
 func capi_set_policy_fn(p *C.sandlock_policy_t, fn C.sandlock_policy_fn, userData unsafe.Pointer, userDataFree C.sandlock_free_fn) C.int {
 	return call("sandlock_set_policy_fn", func() error {
-		if _, err := policyArg(p, "policy"); err != nil {
+		h, err := policyArg(p, "policy")
+		if err != nil {
 			return err
 		}
 		if fn == nil {
 			return errArg("fn is NULL")
 		}
-		// Nothing is kept: user_data stays the caller's (header).
-		_, _ = userData, userDataFree
-		return errCode(codeENOTSUP, "dynamic policy callbacks are not implemented yet")
+		h.setPolicyFn(newCPolicyFn(fn, userData, userDataFree))
+		return nil
 	})
 }

@@ -54,13 +54,19 @@ func capi_spawn(p *C.sandlock_policy_t, argv **C.char, opts *C.sandlock_spawn_op
 			return err
 		}
 		defer done()
+		pfn := ph.policyFn()
+		if pfn != nil {
+			eo.PolicyFn = pfn
+		}
 		sb, err := sandbox.Spawn(ph.snapshot(), args, eo)
 		if err != nil {
+			pfn.unref()
 			return err
 		}
-		key, err := newHandle(&sandboxHandle{sb: sb})
+		key, err := newHandle(&sandboxHandle{sb: sb, pfn: pfn})
 		if err != nil {
 			stop(sb)
+			pfn.unref()
 			return err
 		}
 		*out = (*C.sandlock_sandbox_t)(key)
@@ -135,12 +141,38 @@ func capi_sandbox_set_max_processes(sb *C.sandlock_sandbox_t, n C.uint32_t) C.in
 	})
 }
 
+//export capi_sandbox_port_mappings
+func capi_sandbox_port_mappings(sb *C.sandlock_sandbox_t, virt, real *C.uint16_t, capacity C.size_t, count *C.size_t) C.int {
+	return sandboxCall("sandlock_sandbox_port_mappings", sb, func(s *sandbox.Sandbox) error {
+		if count == nil {
+			return errArg("count is NULL")
+		}
+		if capacity > 0 && (virt == nil || real == nil) {
+			return errArg("virtual_ports and real_ports must not be NULL when cap > 0")
+		}
+		pm := s.Ports()
+		n := len(pm)
+		if uint64(capacity) < uint64(n) {
+			n = int(capacity)
+		}
+		if n > 0 {
+			vs, rs := unsafe.Slice(virt, n), unsafe.Slice(real, n)
+			for i := 0; i < n; i++ {
+				vs[i], rs[i] = C.uint16_t(pm[i].Virtual), C.uint16_t(pm[i].Real)
+			}
+		}
+		*count = C.size_t(len(pm))
+		return nil
+	})
+}
+
 //export capi_sandbox_free
 func capi_sandbox_free(sb *C.sandlock_sandbox_t) {
 	call("sandlock_sandbox_free", func() error {
 		h, ok, err := release[*sandboxHandle](unsafe.Pointer(sb), "sb", "sandlock_sandbox_t")
 		if ok {
 			stop(h.sb)
+			h.pfn.unref()
 		}
 		return err
 	})
@@ -165,7 +197,13 @@ func capi_run(p *C.sandlock_policy_t, argv **C.char, timeoutMs C.int64_t, out **
 		if err != nil {
 			return err
 		}
-		res, err := sandbox.Run(ph.snapshot(), args, sandbox.Options{Timeout: d})
+		ro := sandbox.Options{Timeout: d}
+		pfn := ph.policyFn()
+		defer pfn.unref()
+		if pfn != nil {
+			ro.PolicyFn = pfn
+		}
+		res, err := sandbox.Run(ph.snapshot(), args, ro)
 		if err != nil {
 			return err
 		}

@@ -470,6 +470,13 @@ int sandlock_sandbox_set_max_processes(sandlock_sandbox_t *sb, uint32_t n)
     return capi_sandbox_set_max_processes(sb, n);
 }
 
+int sandlock_sandbox_port_mappings(const sandlock_sandbox_t *sb, uint16_t *virtual_ports,
+                                   uint16_t *real_ports, size_t cap, size_t *count)
+{
+    return capi_sandbox_port_mappings((sandlock_sandbox_t *)sb, virtual_ports, real_ports, cap,
+                                      count);
+}
+
 void sandlock_sandbox_free(sandlock_sandbox_t *sb)
 {
     capi_sandbox_free(sb);

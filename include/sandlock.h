@@ -51,8 +51,9 @@
  *   never run concurrently with another call on the same object.
  *   sandlock_last_error() and sandlock_last_errno() are per thread: read
  *   them on the thread that received the error code.
- *   Policy callbacks (once implemented) run on one dedicated thread owned
- *   by the library, never on the thread that called sandlock_spawn().
+ *   Policy callbacks run on dedicated threads owned by the library (one per
+ *   sandbox, see sandlock_policy_fn), never on the thread that called
+ *   sandlock_spawn().
  *
  * The Go runtime
  *   The library embeds a Go runtime, started when the library is loaded. It
@@ -151,9 +152,8 @@ enum sandlock_status {
      * exist on this host, such as a missing path. */
     SANDLOCK_EPOLICY = -2,
     /* Not supported here: the kernel lacks a feature the request needs
-     * (Landlock missing or too old for a protection the policy needs), or
-     * this build does not implement the option or function yet. The
-     * message says which. */
+     * (Landlock missing or too old for a protection the policy needs). The
+     * message names the missing feature. Compare SANDLOCK_ENOTIMPL. */
     SANDLOCK_ENOTSUP = -3,
     /* The command could not be started (process creation failed). A command
      * that is started but cannot be executed is not an error: its result
@@ -173,7 +173,11 @@ enum sandlock_status {
     SANDLOCK_ENOMEM = -9,
     /* A bug in libsandlock (for example a recovered internal panic). The
      * message says where; please report it. */
-    SANDLOCK_EINTERNAL = -10
+    SANDLOCK_EINTERNAL = -10,
+    /* Feature not implemented yet: the option or function exists in the
+     * API but this build of the library cannot honour it yet, whatever the
+     * kernel offers. The message names the option. */
+    SANDLOCK_ENOTIMPL = -11
 };
 
 /*
@@ -249,7 +253,7 @@ typedef struct sandlock_ctx sandlock_ctx_t;
  * checked as a whole by sandlock_policy_validate(), which sandlock_spawn()
  * and sandlock_run() also call. A value is never dropped: an option this
  * build cannot enforce yet is recorded, and validation then fails with
- * SANDLOCK_ENOTSUP naming it.
+ * SANDLOCK_ENOTIMPL naming it.
  *
  * Setters return SANDLOCK_OK or SANDLOCK_EINVAL; on EINVAL the policy is
  * unchanged.
@@ -289,7 +293,7 @@ SANDLOCK_API int sandlock_policy_clone(const sandlock_policy_t *p,
  * sandlock_policy_validate - check a policy as a whole.
  *
  * Returns SANDLOCK_OK; SANDLOCK_EPOLICY for an invalid policy;
- * SANDLOCK_ENOTSUP when it sets an option this build does not enforce yet;
+ * SANDLOCK_ENOTIMPL when it sets an option this build does not enforce yet;
  * SANDLOCK_EINVAL for a bad handle. The message names the first offending
  * option. Whether paths exist is checked only at spawn time.
  */
@@ -633,30 +637,73 @@ SANDLOCK_API int sandlock_policy_set_on_error(sandlock_policy_t *p,
                                               int action);
 
 /* ===========================================================================
- * Policy callbacks (declared; not implemented in this version)
+ * Policy callbacks
+ *
+ * A policy callback sees the system calls the supervisor intercepts and
+ * decides some of them while they wait.
+ *
+ * Events. Every intercepted system call of the sandbox becomes an event:
+ * its name, category, process and parent process, the destination (or for
+ * bind the local) IP address and port of connect, sendto, sendmsg,
+ * sendmmsg and bind, the size of mmap, munmap, mremap and brk, the argv of
+ * execve and execveat, and whether the built-in policy already denied it.
+ * Events carry no path: a path read from the sandbox's memory could change
+ * after it was read; restrict files with sandlock_ctx_deny_path() instead.
+ *
+ * Held calls. execve, execveat, connect, sendto, sendmsg, sendmmsg, bind,
+ * openat, openat2, open and creat wait for the callback's verdict (the
+ * event's sandlock_event_held() is 1); the verdict of any other event is
+ * ignored. A call the built-in policy denied is not held (its event says
+ * denied). The argv of an exec is read while every other task of the
+ * sandbox is stopped, so it is what the kernel runs. The connect, send and
+ * bind addresses are those the supervisor uses when it performs the call
+ * for the sandbox.
+ *
+ * Fail closed. A held call is denied (EPERM) when the callback returns a
+ * value that is not a SANDLOCK_VERDICT_* value or an errno (1..4095), when
+ * no verdict comes within 5 seconds, when the sandbox is ending, or when
+ * the call cannot be examined safely.
  * ======================================================================== */
 
-/* Verdicts a sandlock_policy_fn returns. A positive value denies the
- * system call with that errno. Any other value denies with EPERM. */
+/* Verdicts a sandlock_policy_fn returns. A value in 1..4095 denies the
+ * system call with that errno (13 is EACCES). Any other value denies with
+ * EPERM. */
 #define SANDLOCK_VERDICT_ALLOW 0
 #define SANDLOCK_VERDICT_DENY (-1)
 #define SANDLOCK_VERDICT_AUDIT (-2)
 
+/* Event categories (sandlock_event_category()). */
+enum sandlock_category {
+    SANDLOCK_CATEGORY_FILE = 0,
+    SANDLOCK_CATEGORY_NETWORK = 1,
+    SANDLOCK_CATEGORY_PROCESS = 2,
+    SANDLOCK_CATEGORY_MEMORY = 3
+};
+
 /*
  * sandlock_policy_fn - decide on an intercepted system call.
  *
- * event: the system call; valid only during the call, do not keep it.
- * ctx: valid only during the call; pass it only to sandlock_ctx_*
- *      functions (a later version adds them), on this thread.
+ * event: the system call, read with the sandlock_event_* functions; valid
+ *        only during the call, do not keep it or anything it returns.
+ * ctx: valid only during the call and on the calling thread; pass it only
+ *      to sandlock_ctx_* functions (elsewhere they return SANDLOCK_ESTATE).
  * user_data: the pointer given to sandlock_set_policy_fn().
- * Returns a SANDLOCK_VERDICT_* value or a positive errno. Fails closed: a
- * value outside that set denies.
+ * Returns SANDLOCK_VERDICT_ALLOW, SANDLOCK_VERDICT_AUDIT (allow and count
+ * as audited), SANDLOCK_VERDICT_DENY (EPERM) or an errno to deny with.
+ * Fails closed: any other value denies. Only held events' verdicts count.
  *
- * Thread: called on a thread the library dedicates to callbacks, never on
- * the thread that started the sandbox. Calls about one sandbox are made
- * one at a time, so a slow callback delays the system calls waiting for
- * its verdicts. The callback must not make blocking sandlock calls on the
- * same sandbox. C++ exceptions and longjmp must not leave it.
+ * Thread: each sandbox has one dedicated OS thread, owned by the library
+ * and locked to it, on which its callbacks run, one at a time; it is never
+ * the thread that called sandlock_spawn(). Only while that thread is inside
+ * a callback that takes long (a few milliseconds) and another held call
+ * waits does a second dedicated thread of the same sandbox take the next
+ * events (up to four threads per sandbox), so that a slow callback delays
+ * only the call it is deciding. Callbacks of one sandbox can therefore
+ * overlap, and callbacks of different sandboxes run on different threads:
+ * make the callback thread-safe. Threads are reused by later sandboxes.
+ * The callback may call sandlock_ctx_* and sandlock_event_* functions; it
+ * must not make blocking sandlock calls on its own sandbox (wait, free).
+ * C++ exceptions and longjmp must not leave it.
  */
 typedef int32_t (*sandlock_policy_fn)(const sandlock_event_t *event,
                                       sandlock_ctx_t *ctx, void *user_data);
@@ -668,20 +715,112 @@ typedef void (*sandlock_free_fn)(void *user_data);
  * sandlock_set_policy_fn - attach a policy callback to a policy.
  *
  * policy: the policy; fn: the callback, not NULL; user_data: passed to fn,
- * may be NULL; user_data_free: may be NULL; once a registration succeeds
- * it is called exactly once, when the last policy or sandbox holding
- * user_data is freed.
- *
- * In this version the function checks its arguments and then always
- * returns SANDLOCK_ENOTSUP: dynamic policies are not implemented yet. On
- * any failure nothing is registered, user_data_free is not called and the
- * caller keeps ownership of user_data.
- * Returns SANDLOCK_EINVAL or SANDLOCK_ENOTSUP.
+ * may be NULL; user_data_free: may be NULL. A later call replaces the
+ * registration (the earlier one is released). Clones of the policy and the
+ * sandboxes started from it share the registration: user_data_free is
+ * called exactly once, when the last policy and sandbox holding it have
+ * been freed and no callback is running, on the thread that released it
+ * last. On failure nothing is registered, user_data_free is not called and
+ * the caller keeps ownership of user_data.
+ * Returns SANDLOCK_OK or SANDLOCK_EINVAL.
  */
 SANDLOCK_API int sandlock_set_policy_fn(sandlock_policy_t *policy,
                                         sandlock_policy_fn fn,
                                         void *user_data,
                                         sandlock_free_fn user_data_free);
+
+/*
+ * Event accessors. ev: the event given to the callback. They never block
+ * and may be called only during the callback. For a NULL or invalid ev,
+ * functions returning int return SANDLOCK_EINVAL, those returning
+ * pointers return NULL and sandlock_event_size/argc return 0.
+ *
+ * sandlock_event_syscall - the system call's name ("openat", "connect").
+ * sandlock_event_category - a SANDLOCK_CATEGORY_* value.
+ * sandlock_event_pid - the calling process (thread group id).
+ * sandlock_event_parent_pid - its parent, 0 when unknown.
+ * sandlock_event_host - the IP address (text) of connect, sendto, sendmsg,
+ *     sendmmsg and bind on IPv4 and IPv6 sockets, NULL otherwise.
+ * sandlock_event_port - the port that goes with the host, else 0.
+ * sandlock_event_size - the length of mmap, munmap, mremap (new length),
+ *     the heap size asked for by brk; 0 otherwise.
+ * sandlock_event_argc / sandlock_event_argv - argv of execve and execveat
+ *     (argc 0 otherwise); argv(i) is NULL when i >= argc.
+ * sandlock_event_denied - 1 when the built-in policy already denied the
+ *     call (the verdict cannot allow it), else 0.
+ * sandlock_event_held - 1 when the call waits for this verdict, else 0.
+ * Strings are borrowed from the event: valid until the callback returns.
+ */
+SANDLOCK_API const char *sandlock_event_syscall(const sandlock_event_t *ev);
+SANDLOCK_API int sandlock_event_category(const sandlock_event_t *ev);
+SANDLOCK_API int sandlock_event_pid(const sandlock_event_t *ev);
+SANDLOCK_API int sandlock_event_parent_pid(const sandlock_event_t *ev);
+SANDLOCK_API const char *sandlock_event_host(const sandlock_event_t *ev);
+SANDLOCK_API int sandlock_event_port(const sandlock_event_t *ev);
+SANDLOCK_API uint64_t sandlock_event_size(const sandlock_event_t *ev);
+SANDLOCK_API size_t sandlock_event_argc(const sandlock_event_t *ev);
+SANDLOCK_API const char *sandlock_event_argv(const sandlock_event_t *ev,
+                                             size_t i);
+SANDLOCK_API int sandlock_event_denied(const sandlock_event_t *ev);
+SANDLOCK_API int sandlock_event_held(const sandlock_event_t *ev);
+
+/*
+ * Context functions: narrow the sandbox from inside a callback. Each takes
+ * effect for the next system call the supervisor examines. A grant never
+ * goes past what the sandbox started with (its ceiling) and is refused
+ * once the same resource was restricted; a restrict never widens.
+ *
+ * ctx: the ctx given to the running callback, on its thread.
+ * ips: n IP address strings ("10.0.0.1", "::1"); NULL is allowed when n is
+ *      0. An address that does not parse is SANDLOCK_EINVAL and changes
+ *      nothing.
+ *
+ * sandlock_ctx_restrict_network - the sandbox may reach only ips (within
+ *     its current list); n == 0 blocks every IP destination. Connects and
+ *     sends elsewhere then fail with ECONNREFUSED.
+ * sandlock_ctx_grant_network - add ips back, within the ceiling (the
+ *     policy's host allowlist, or any address without one).
+ * sandlock_ctx_restrict_pid_network - process pid may reach only ips, in
+ *     addition to the sandbox-wide limits; n == 0 blocks it entirely.
+ * sandlock_ctx_clear_pid_override - undo restrict_pid_network for pid.
+ * sandlock_ctx_restrict_max_processes / _grant_max_processes - lower /
+ *     raise the process limit (n > 0); needs max_processes in the policy.
+ * sandlock_ctx_restrict_max_memory / _grant_max_memory - lower / raise the
+ *     memory budget in bytes (> 0); needs max_memory in the policy.
+ * sandlock_ctx_deny_path - make path (absolute) unreachable: opening,
+ *     executing, creating, linking or renaming it fails with EACCES. The
+ *     object is recognised after resolution (symlinks, other spellings and
+ *     hard links reach the same denial).
+ * sandlock_ctx_allow_path - undo an earlier deny_path of path; the
+ *     policy's own fs_denied stays.
+ *
+ * Return SANDLOCK_OK; SANDLOCK_EINVAL for a bad argument or ctx;
+ * SANDLOCK_ESTATE when ctx is used outside its callback or after the
+ * sandbox ended, for a grant after a restrict, or when the sandbox does
+ * not enforce the resource; SANDLOCK_EPOLICY for a grant above the
+ * ceiling.
+ */
+SANDLOCK_API int sandlock_ctx_restrict_network(sandlock_ctx_t *ctx,
+                                               const char *const *ips,
+                                               size_t n);
+SANDLOCK_API int sandlock_ctx_grant_network(sandlock_ctx_t *ctx,
+                                            const char *const *ips, size_t n);
+SANDLOCK_API int sandlock_ctx_restrict_pid_network(sandlock_ctx_t *ctx,
+                                                   int pid,
+                                                   const char *const *ips,
+                                                   size_t n);
+SANDLOCK_API int sandlock_ctx_clear_pid_override(sandlock_ctx_t *ctx, int pid);
+SANDLOCK_API int sandlock_ctx_restrict_max_processes(sandlock_ctx_t *ctx,
+                                                     uint32_t n);
+SANDLOCK_API int sandlock_ctx_grant_max_processes(sandlock_ctx_t *ctx,
+                                                  uint32_t n);
+SANDLOCK_API int sandlock_ctx_restrict_max_memory(sandlock_ctx_t *ctx,
+                                                  uint64_t bytes);
+SANDLOCK_API int sandlock_ctx_grant_max_memory(sandlock_ctx_t *ctx,
+                                               uint64_t bytes);
+SANDLOCK_API int sandlock_ctx_deny_path(sandlock_ctx_t *ctx, const char *path);
+SANDLOCK_API int sandlock_ctx_allow_path(sandlock_ctx_t *ctx,
+                                         const char *path);
 
 /* ===========================================================================
  * Spawn options
@@ -775,10 +914,10 @@ SANDLOCK_API int sandlock_spawn_options_set_share_pgrp(sandlock_spawn_options_t 
 /* ===========================================================================
  * Sandboxes
  *
- * Threads: sandlock_sandbox_pid, _wait, _kill, _pause, _resume and
- * _set_max_processes may be called concurrently on the same sandbox (for
- * example _kill from one thread while another waits). _free must not race
- * with any of them.
+ * Threads: sandlock_sandbox_pid, _wait, _kill, _pause, _resume,
+ * _set_max_processes and _port_mappings may be called concurrently on the
+ * same sandbox (for example _kill from one thread while another waits).
+ * _free must not race with any of them.
  * ======================================================================== */
 
 /*
@@ -795,8 +934,9 @@ SANDLOCK_API int sandlock_spawn_options_set_share_pgrp(sandlock_spawn_options_t 
  * Returns once the command has been executed (or has failed to execute:
  * it then ends with exit code 127 and sandlock_result_exec_error() set).
  * Returns SANDLOCK_OK, SANDLOCK_EINVAL, SANDLOCK_EPOLICY (invalid policy,
- * missing path, bad cwd), SANDLOCK_ENOTSUP (unimplemented option, kernel
- * lacks a needed protection), SANDLOCK_ECONFINE, SANDLOCK_ESPAWN or
+ * missing path, bad cwd), SANDLOCK_ENOTIMPL (option not implemented yet),
+ * SANDLOCK_ENOTSUP (kernel lacks a needed protection), SANDLOCK_ECONFINE,
+ * SANDLOCK_ESPAWN or
  * SANDLOCK_EOS (for example out of file descriptors) or SANDLOCK_ENOMEM.
  */
 SANDLOCK_API int sandlock_spawn(const sandlock_policy_t *policy,
@@ -855,6 +995,26 @@ SANDLOCK_API int sandlock_sandbox_resume(sandlock_sandbox_t *sb);
  */
 SANDLOCK_API int sandlock_sandbox_set_max_processes(sandlock_sandbox_t *sb,
                                                     uint32_t n);
+
+/*
+ * sandlock_sandbox_port_mappings - the private port space of a sandbox
+ * whose policy has port_remap: each TCP port it bound (the virtual port,
+ * which it sees in getsockname and /proc/net/tcp) and the port the host
+ * sees (the real port, which clients outside the sandbox connect to).
+ * They are equal when the port was free on the host.
+ *
+ * virtual_ports and real_ports: arrays of cap entries each, filled with
+ * the first min(cap, *count) mappings in order of virtual port; both may
+ * be NULL when cap is 0. count: receives the number of mappings (call
+ * with cap 0 to size the arrays; a sandbox may bind more in between).
+ * Without port_remap, and once the sandbox has ended, *count is 0.
+ * Returns SANDLOCK_OK, or SANDLOCK_EINVAL (bad handle, count NULL, an
+ * array NULL with cap > 0).
+ */
+SANDLOCK_API int sandlock_sandbox_port_mappings(const sandlock_sandbox_t *sb,
+                                                uint16_t *virtual_ports,
+                                                uint16_t *real_ports, size_t cap,
+                                                size_t *count);
 
 /*
  * sandlock_sandbox_free - release a sandbox.
@@ -973,11 +1133,12 @@ SANDLOCK_API void sandlock_result_free(sandlock_result_t *r);
  * the kernel offers LANDLOCK_RESTRICT_SELF_TSYNC (Landlock ABI 8). The
  * library does not confine only some threads of a process: another thread
  * would keep every right. So on a kernel below ABI 8 this function fails
- * with SANDLOCK_ENOTSUP and changes nothing; on ABI 8 and above it also
- * returns SANDLOCK_ENOTSUP in this version. To confine a command, spawn it.
+ * with SANDLOCK_ENOTSUP and changes nothing; on ABI 8 and above it
+ * returns SANDLOCK_ENOTIMPL in this version (the TSYNC path is not written
+ * yet). To confine a command, spawn it.
  *
- * policy: validated first. Returns SANDLOCK_EINVAL, SANDLOCK_EPOLICY or
- * SANDLOCK_ENOTSUP (the message says why).
+ * policy: validated first. Returns SANDLOCK_EINVAL, SANDLOCK_EPOLICY,
+ * SANDLOCK_ENOTIMPL or SANDLOCK_ENOTSUP (the message says why).
  */
 SANDLOCK_API int sandlock_confine(const sandlock_policy_t *policy);
 

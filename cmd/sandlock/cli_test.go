@@ -264,10 +264,6 @@ func TestNotImplemented(t *testing.T) {
 		args []string
 		flag string
 	}{
-		{[]string{"-m", "64M"}, "--max-memory"},
-		{[]string{"--max-memory=1G"}, "--max-memory"},
-		{[]string{"-c", "50"}, "--cpu"},
-		{[]string{"--num-cpus", "2"}, "--num-cpus"},
 		{[]string{"--net-allow-host", "localhost"}, "--net-allow-host"},
 		{[]string{"--chroot", "/"}, "--chroot"},
 		{[]string{"--time-start", "2020-01-01T00:00:00Z"}, "--time-start"},
@@ -464,6 +460,42 @@ func TestMaxProcesses(t *testing.T) {
 	}
 }
 
+// TestResourceLimits runs the CLI with -m, -c and --num-cpus: nproc
+// prints the --num-cpus count, an allocation past -m fails with ENOMEM
+// while one that fits works, and -c 50 lets a command run to the end.
+func TestResourceLimits(t *testing.T) {
+	o := sandlock(t, "run", "--num-cpus", "1", "--", "nproc")
+	if o.code != 0 || o.stdout != "1\n" {
+		t.Errorf("run --num-cpus 1 -- nproc: %v, want 1", o)
+	}
+	alloc := func(mb int) string {
+		return fmt.Sprintf("import sys\ntry:\n    b = bytearray(%d << 20)\nexcept MemoryError:\n    sys.exit(3)\n", mb)
+	}
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		t.Fatalf("the system python3 (%s) is part of the test environment: %v", py, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		mb   int
+		want int
+	}{
+		{[]string{"-m", "64M"}, 16, 0},
+		{[]string{"-m", "64M"}, 200, 3},
+		{[]string{"--max-memory=64M"}, 200, 3},
+		{nil, 200, 0}, // control
+	} {
+		o := sandlock(t, join([]string{"run"}, tc.args, []string{"--", py, "-c", alloc(tc.mb)})...)
+		if o.code != tc.want {
+			t.Errorf("run %q -- python3 (bytearray %dM): %v, want exit %d", tc.args, tc.mb, o, tc.want)
+		}
+	}
+	o = sandlock(t, "run", "-c", "50", "--", "sh", "-c", "echo throttled")
+	if o.code != 0 || o.stdout != "throttled\n" {
+		t.Errorf("run -c 50: %v", o)
+	}
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--bogus", "--", "true"},
@@ -511,7 +543,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if o.code != 0 || !strings.HasPrefix(o.stdout, "sandlock "+version) {
 		t.Errorf("version: %v", o)
 	}
-	for _, cmd := range []string{"list", "kill", "profile"} {
+	for _, cmd := range []string{"kill", "profile"} {
 		o = sandlock(t, cmd)
 		if o.code != 2 || !strings.Contains(o.stderr, "not implemented yet") {
 			t.Errorf("%s: %v", cmd, o)

@@ -43,7 +43,7 @@ Commands:
   run [flags] [--] CMD [ARG...]   run CMD in a sandbox ("sandlock run --help")
   check                           report the kernel features sandlock uses
   version                         print the version
-  list                            list running sandboxes (not implemented yet)
+  list [--json]                   list running sandboxes: name, pid, ports
   kill NAME                       kill a running sandbox (not implemented yet)
   profile list|show|delete        manage profiles (not implemented yet)
 
@@ -80,7 +80,9 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprint(stdout, mainUsage)
 		return 0
-	case "list", "kill", "profile":
+	case "list":
+		return listCmd(args[1:], stdout, stderr)
+	case "kill", "profile":
 		for _, a := range args[1:] {
 			if a == "-h" || a == "--help" {
 				fmt.Fprintf(stdout, "usage: sandlock %s ...\n\nThis command is not implemented yet.\n", cmd)

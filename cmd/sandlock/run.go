@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 
@@ -113,6 +114,8 @@ type runConfig struct {
 	statusFD int
 	shell    *string
 	name     string
+	// nameGiven is set by --name (the default name is made up).
+	nameGiven bool
 	// cliOnly lists flags of the original that have no policy field and
 	// no implementation yet, in the order given.
 	cliOnly []string
@@ -193,6 +196,27 @@ func (c *runConfig) options() *optionSet {
 		c.p.CPUCores = append(c.p.CPUCores, cores...)
 		return err
 	})
+	add('m', "max-memory", "SIZE", gLim, "memory budget of the whole sandbox, e.g. 512M (K, M, G, T);\nan allocation past it fails with ENOMEM", func(v string) error {
+		n, err := policy.ParseSize(v)
+		c.p.MaxMemory = n
+		return err
+	})
+	add('c', "cpu", "PCT", gLim, "CPU share of one core in percent (1-100), for each process", func(v string) error {
+		n, err := parseInt(v)
+		if err == nil && (n < 1 || n > 100) {
+			err = fmt.Errorf("must be between 1 and 100, got %d", n)
+		}
+		c.p.MaxCPU = n
+		return err
+	})
+	add(0, "num-cpus", "N", gLim, "number of CPUs the sandbox sees (nproc, /proc/cpuinfo)", func(v string) error {
+		n, err := parseInt(v)
+		if err == nil && n < 1 {
+			err = fmt.Errorf("must be at least 1, got %d", n)
+		}
+		c.p.NumCPUs = n
+		return err
+	})
 	add('t', "timeout", "SECS", gLim, "kill the sandbox after SECS seconds (fractions allowed,\ne.g. 0.5, or a Go duration such as 1m30s); exit status 124", func(v string) error {
 		d, err := parseSeconds(v)
 		c.timeout = d
@@ -218,10 +242,14 @@ func (c *runConfig) options() *optionSet {
 		c.shell = &v
 		return nil
 	})
-	add(0, "name", "NAME", gProc, "name of the sandbox (default sandbox-PID); also its host name\nonce host name virtualisation exists", func(v string) error {
+	add(0, "name", "NAME", gProc, "name of the sandbox (default sandbox-PID) for 'sandlock list';\nalso its host name once host name virtualisation exists", func(v string) error {
 		if v == "" {
 			return errors.New("empty name")
 		}
+		if strings.ContainsRune(v, '/') || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return fmt.Errorf("%q contains '/' or a control character", v)
+		}
+		c.nameGiven = true
 		c.name = v
 		return nil
 	})
@@ -269,27 +297,6 @@ func (c *runConfig) options() *optionSet {
 	// Flags of the original whose feature does not exist yet. Those with a
 	// policy field set it, so that Validate reports them and the flag works
 	// as soon as the engine implements the field.
-	todo('m', "max-memory", "SIZE", gLim, []string{"--max-memory=1M"}, "memory budget of the sandbox, e.g. 512M", func(v string) error {
-		n, err := policy.ParseSize(v)
-		c.p.MaxMemory = n
-		return err
-	})
-	todo('c', "cpu", "PCT", gLim, []string{"--cpu=50"}, "CPU share of one core in percent (1-100)", func(v string) error {
-		n, err := parseInt(v)
-		if err == nil && (n < 1 || n > 100) {
-			err = fmt.Errorf("must be between 1 and 100, got %d", n)
-		}
-		c.p.MaxCPU = n
-		return err
-	})
-	todo(0, "num-cpus", "N", gLim, []string{"--num-cpus=1"}, "number of CPUs the sandbox sees", func(v string) error {
-		n, err := parseInt(v)
-		if err == nil && n < 1 {
-			err = fmt.Errorf("must be at least 1, got %d", n)
-		}
-		c.p.NumCPUs = n
-		return err
-	})
 	todo(0, "gpu", "LIST", gSys, []string{"--gpu=0"}, "grant access to these GPUs, e.g. 0,1", func(v string) error {
 		devs, err := parseIntList(v, false)
 		if c.p.GPUDevices == nil {
@@ -298,7 +305,7 @@ func (c *runConfig) options() *optionSet {
 		c.p.GPUDevices = append(c.p.GPUDevices, devs...)
 		return err
 	})
-	todo(0, "net-allow-host", "HOST", gNet, []string{"--net-allow-host=localhost"}, "allow connections only to HOST (repeatable)", func(v string) error {
+	todo(0, "net-allow-host", "HOST", gNet, []string{"--net-allow-host=localhost"}, "allow IP traffic (connect, UDP sends) only to HOST's addresses,\nresolved at start, and loopback (repeatable); the sandbox sees\na synthetic /etc/hosts; other destinations: ECONNREFUSED", func(v string) error {
 		c.p.NetAllowHosts = append(c.p.NetAllowHosts, v)
 		return nil
 	})
@@ -324,7 +331,7 @@ func (c *runConfig) options() *optionSet {
 		c.p.HTTPSKey = abs
 		return err
 	})
-	todo(0, "port-remap", "", gNet, []string{"--port-remap"}, "private TCP port space", func(string) error {
+	todo(0, "port-remap", "", gNet, []string{"--port-remap"}, "private TCP port space: a bound port taken on the host is\nmapped to a free one; the sandbox keeps seeing its own port\n('sandlock list' shows the real one)", func(string) error {
 		c.p.PortRemap = true
 		return nil
 	})
@@ -566,6 +573,9 @@ func (c *runConfig) run(argv []string, stderr io.Writer) int {
 	}
 	defer signal.Stop(sigs)
 
+	if nameTaken(c.name) {
+		return fail(exitUsage, "--name "+c.name+": "+errNameInUse.Error())
+	}
 	sb, err := sandbox.Spawn(c.p, argv, opts)
 	if err != nil {
 		if errors.Is(err, policy.ErrNotImplemented) {
@@ -573,6 +583,12 @@ func (c *runConfig) run(argv []string, stderr io.Writer) int {
 		}
 		return fail(exitSetup, err.Error())
 	}
+	// "sandlock list" shows the sandbox while it runs.
+	reg, rerr := register(c.name, sb, argv, c.p.NetAllowHosts)
+	if rerr != nil && (c.nameGiven || c.p.PortRemap) {
+		fmt.Fprintf(stderr, "sandlock: warning: the sandbox is not listed by 'sandlock list': %v\n", rerr)
+	}
+	defer reg.remove()
 	stop := make(chan struct{})
 	fwdDone := make(chan struct{})
 	go func() {

@@ -38,6 +38,9 @@ const (
 	// tcpRights are the network rights a ruleset handles (ABI 4).
 	tcpRights uint64 = ll.AccessNetBindTCP | ll.AccessNetConnectTCP
 
+	// deviceNodeRights create character and block devices; never granted.
+	deviceNodeRights uint64 = ll.AccessFSMakeChar | ll.AccessFSMakeBlock
+
 	// scopes are the IPC scopes a ruleset requests (ABI 6).
 	scopes uint64 = ll.ScopeAbstractUnixSocket | ll.ScopeSignal
 )

@@ -20,7 +20,8 @@ type Config struct {
 	Readable []string
 	// Writable are trees (or single files) where the child has every
 	// filesystem right the kernel's ABI knows: read, write, create, remove,
-	// REFER, TRUNCATE, IOCTL_DEV and, from ABI 9, RESOLVE_UNIX.
+	// REFER, TRUNCATE, IOCTL_DEV and, from ABI 9, RESOLVE_UNIX — except
+	// creating device nodes (MAKE_CHAR, MAKE_BLOCK), which no tree grants.
 	Writable []string
 	// BindTCP are the TCP ports the child may bind. Port 0 allows binding
 	// a kernel-chosen ephemeral port (package documentation, "TCP port 0").
@@ -202,7 +203,10 @@ func mergePaths(c Config, handled uint64) ([]pathRule, error) {
 	if err := add("fs_readable", c.Readable, readRights); err != nil {
 		return nil, err
 	}
-	if err := add("fs_writable", c.Writable, handled); err != nil {
+	// Device nodes are never created by a sandbox (attacks.md FS-10): the
+	// rights stay handled, so they are denied everywhere, but no tree
+	// grants them.
+	if err := add("fs_writable", c.Writable, handled&^deviceNodeRights); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -18,12 +18,12 @@ func ExampleNewBuilder() {
 	_, err = policy.NewBuilder().MaxCPU(150).Build()
 	fmt.Println(err)
 
-	_, err = policy.NewBuilder().MaxMemory(1 << 30).Build()
+	_, err = policy.NewBuilder().Chroot("/srv/root").Build()
 	fmt.Println(err, errors.Is(err, policy.ErrNotImplemented))
 	// Output:
 	// [/tmp] [443] 64 <nil>
 	// policy: max_cpu: must be between 1 and 100, got 150
-	// policy: max_memory: not implemented yet true
+	// policy: chroot: not implemented yet true
 }
 
 func ExampleParseSize() {

@@ -16,16 +16,11 @@ var unimplemented = []struct {
 	field string
 	set   func(*Policy) bool
 }{
-	{"net_allow_hosts", func(p *Policy) bool { return p.NetAllowHosts != nil }},
 	{"http_allow", func(p *Policy) bool { return len(p.HTTPAllow) > 0 }},
 	{"http_deny", func(p *Policy) bool { return len(p.HTTPDeny) > 0 }},
 	{"http_ports", func(p *Policy) bool { return len(p.HTTPPorts) > 0 }},
 	{"https_ca", func(p *Policy) bool { return p.HTTPSCA != "" }},
 	{"https_key", func(p *Policy) bool { return p.HTTPSKey != "" }},
-	{"max_memory", func(p *Policy) bool { return p.MaxMemory != 0 }},
-	{"max_cpu", func(p *Policy) bool { return p.MaxCPU != 0 }},
-	{"num_cpus", func(p *Policy) bool { return p.NumCPUs != 0 }},
-	{"port_remap", func(p *Policy) bool { return p.PortRemap }},
 	{"random_seed", func(p *Policy) bool { return p.RandomSeed != nil }},
 	{"time_start", func(p *Policy) bool { return p.TimeStart != nil }},
 	{"deterministic_dirs", func(p *Policy) bool { return p.DeterministicDirs }},
@@ -39,7 +34,6 @@ var unimplemented = []struct {
 	{"max_disk", func(p *Policy) bool { return p.MaxDisk != 0 }},
 	{"on_exit", func(p *Policy) bool { return p.OnExit != ActionCommit }},
 	{"on_error", func(p *Policy) bool { return p.OnError != ActionAbort }},
-	{"hostname", func(p *Policy) bool { return p.Hostname != "" }},
 }
 
 // Limits the kernel imposes on values that Validate can check without

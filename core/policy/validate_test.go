@@ -119,6 +119,7 @@ func TestValidateAccepts(t *testing.T) {
 		mutate func(*Policy)
 	}{
 		{"default", func(*Policy) {}},
+		{"hostname", func(p *Policy) { p.Hostname = "sandbox-1" }},
 		{"paths", func(p *Policy) {
 			p.FsWritable = []string{"/tmp", "/processes", "/system", "/var/tmp/"}
 			p.FsReadable = []string{"/", "/usr", "/proc", "/sys"}
@@ -132,6 +133,19 @@ func TestValidateAccepts(t *testing.T) {
 			p.NetConnect = []uint16{80, 443}
 			p.NoRawSockets = false
 			p.NoUDP = true
+		}},
+		{"host allowlist", func(p *Policy) { p.NetAllowHosts = []string{"example.com", "127.0.0.1", "::1"} }},
+		{"empty host allowlist", func(p *Policy) { p.NetAllowHosts = []string{} }},
+		{"port remapping", func(p *Policy) { p.PortRemap = true }},
+		{"resource limits", func(p *Policy) {
+			p.MaxMemory = 512 << 20
+			p.MaxCPU = 50
+			p.NumCPUs = 2
+		}},
+		{"resource limits at their bounds", func(p *Policy) {
+			p.MaxMemory = 1
+			p.MaxCPU = 100
+			p.NumCPUs = 1
 		}},
 		{"limits", func(p *Policy) {
 			p.MaxProcesses = 0
@@ -167,16 +181,11 @@ var notImplementedCases = map[string]struct {
 	mutate    func(*Policy)
 	wantField string
 }{
-	"net_allow_hosts":    {func(p *Policy) { p.NetAllowHosts = []string{} }, ""},
 	"http_allow":         {func(p *Policy) { p.HTTPAllow = []string{"GET example.com/*"} }, ""},
 	"http_deny":          {func(p *Policy) { p.HTTPDeny = []string{"* */admin"} }, ""},
 	"http_ports":         {func(p *Policy) { p.HTTPPorts = []uint16{8080} }, ""},
 	"https_ca":           {func(p *Policy) { p.HTTPSCA, p.HTTPSKey = "/ca.pem", "/ca.key" }, ""},
 	"https_key":          {func(p *Policy) { p.HTTPSCA, p.HTTPSKey = "/ca.pem", "/ca.key" }, "https_ca"},
-	"max_memory":         {func(p *Policy) { p.MaxMemory = 512 << 20 }, ""},
-	"max_cpu":            {func(p *Policy) { p.MaxCPU = 50 }, ""},
-	"num_cpus":           {func(p *Policy) { p.NumCPUs = 2 }, ""},
-	"port_remap":         {func(p *Policy) { p.PortRemap = true }, ""},
 	"random_seed":        {func(p *Policy) { p.RandomSeed = ptr(uint64(0)) }, ""},
 	"time_start":         {func(p *Policy) { p.TimeStart = ptr(time.Unix(0, 0)) }, ""},
 	"deterministic_dirs": {func(p *Policy) { p.DeterministicDirs = true }, ""},
@@ -190,7 +199,6 @@ var notImplementedCases = map[string]struct {
 	"max_disk":           {func(p *Policy) { p.Workdir = "/work"; p.MaxDisk = 1 << 30 }, "workdir"},
 	"on_exit":            {func(p *Policy) { p.OnExit = ActionKeep }, ""},
 	"on_error":           {func(p *Policy) { p.OnError = ActionCommit }, ""},
-	"hostname":           {func(p *Policy) { p.Hostname = "sandbox-1" }, ""},
 }
 
 func TestValidateNotImplemented(t *testing.T) {

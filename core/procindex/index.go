@@ -39,8 +39,24 @@ type Entry struct {
 	Mu    sync.Mutex
 	State map[string]any
 
+	// umask is the process's file-creation mask as the file mediation
+	// last learnt it, with umaskKnown set; 0 means not known yet.
+	umask atomic.Uint32
+
 	exited chan struct{}
 }
+
+const umaskKnown = 1 << 31
+
+// Umask returns the cached file-creation mask of the process, if known.
+func (e *Entry) Umask() (uint32, bool) {
+	v := e.umask.Load()
+	return v &^ umaskKnown, v&umaskKnown != 0
+}
+
+// SetUmask records the process's file-creation mask (umask(2) sets it
+// for the whole process, and fork and exec keep it).
+func (e *Entry) SetUmask(m uint32) { e.umask.Store(m&0o777 | umaskKnown) }
 
 // Pidfd returns the entry's pidfd, valid until the entry is removed.
 func (e *Entry) Pidfd() int { return e.fd }

@@ -50,21 +50,13 @@ func (c *compiled) closeInstances() {
 
 func compile(p *policy.Policy, o Options) (*compiled, error) {
 	c := &compiled{}
-	rs, err := landlock.Build(landlock.Config{
+	llc := landlock.Config{
 		Readable:      p.FsReadable,
 		Writable:      p.FsWritable,
 		BindTCP:       p.NetBind,
 		ConnectTCP:    p.NetConnect,
 		AllowDegraded: p.AllowDegraded,
-	})
-	if err != nil {
-		if errors.Is(err, landlock.ErrUnsupported) {
-			return nil, wrapKind(ErrConfinement, err)
-		}
-		return nil, wrapKind(ErrPolicy, err)
 	}
-	c.ruleset = rs
-	c.degraded = rs.Degraded
 
 	sc := seccomp.Config{
 		Deny:        p.DenySyscalls,
@@ -84,7 +76,7 @@ func compile(p *policy.Policy, o Options) (*compiled, error) {
 	if p.NoCoredump {
 		c.rlimits = append(c.rlimits, spawn.Rlimit{Resource: unix.RLIMIT_CORE})
 	}
-	b := &buildCtx{Policy: p, Options: &o, Seccomp: &sc, Rlimits: &c.rlimits}
+	b := &buildCtx{Policy: p, Options: &o, Seccomp: &sc, Rlimits: &c.rlimits, Landlock: &llc}
 	for _, f := range allFeatures() {
 		in, err := f.prepare(b)
 		if err != nil {
@@ -98,6 +90,16 @@ func compile(p *policy.Policy, o Options) (*compiled, error) {
 	}
 	c.env = b.Env
 	c.virtual = b.Virtual
+	rs, err := landlock.Build(llc)
+	if err != nil {
+		c.closeInstances()
+		if errors.Is(err, landlock.ErrUnsupported) {
+			return nil, wrapKind(ErrConfinement, err)
+		}
+		return nil, wrapKind(ErrPolicy, err)
+	}
+	c.ruleset = rs
+	c.degraded = rs.Degraded
 	prog, err := buildFilter(sc)
 	if err != nil {
 		c.closeInstances()
@@ -135,8 +137,9 @@ var filterCache struct {
 const maxCachedFilters = 64
 
 func buildFilter(c seccomp.Config) (*seccomp.Program, error) {
-	key := fmt.Sprintf("%q|%q|%q|%v|%v|%v|%v|%v|%v|%v", c.Deny, c.Allow, c.Notify, c.Deny == nil, c.Allow == nil,
-		c.NotifyForks, c.NotifyPidTargets, c.NoUDP, c.NoRaw, c.CapturedTTY)
+	// %#v spells every field, nil and empty lists apart, so a field added
+	// to seccomp.Config cannot be forgotten here.
+	key := fmt.Sprintf("%#v", c)
 	filterCache.Lock()
 	p := filterCache.m[key]
 	filterCache.Unlock()

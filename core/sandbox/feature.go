@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/sandlock/sandlock/core/landlock"
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/seccomp"
 	"github.com/sandlock/sandlock/core/spawn"
@@ -45,6 +46,9 @@ type buildCtx struct {
 	Options *Options
 	Seccomp *seccomp.Config
 	Rlimits *[]spawn.Rlimit
+	// Landlock is the child's ruleset configuration, built after every
+	// feature prepared (the network mediation narrows its TCP rules).
+	Landlock *landlock.Config
 	// Env entries (KEY=VALUE) appended after the policy's environment.
 	Env []string
 	// Virtual maps an absolute path to the generator of the synthetic

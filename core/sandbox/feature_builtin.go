@@ -68,38 +68,4 @@ func (pidTargetInstance) install(s *Sandbox) error {
 
 func (pidTargetInstance) close() {}
 
-// fsDenySyscalls are mediated when fs_denied is set: every call that opens,
-// creates, removes, renames, links or executes by path.
-var fsDenySyscalls = []string{
-	"open", "creat", "openat", "openat2",
-	"rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat",
-	"unlink", "unlinkat", "rmdir", "mkdir", "mkdirat", "mknod", "mknodat",
-	"truncate", "execve", "execveat",
-}
-
-// fs_denied: carve-outs enforced on the resolved object.
-func init() {
-	registerFeature(feature{name: "fs_denied", order: orderFsDeny, prepare: func(b *buildCtx) (instance, error) {
-		if len(b.Policy.FsDenied) == 0 {
-			return nil, nil
-		}
-		b.Notify(fsDenySyscalls...)
-		fd, err := handlers.NewFsDeny(b.Policy.FsDenied, b.Policy.FsReadable, b.Policy.FsWritable)
-		if err != nil {
-			return nil, wrapKind(ErrPolicy, err)
-		}
-		return &fsDenyInstance{fd: fd}, nil
-	}})
-}
-
-type fsDenyInstance struct{ fd *handlers.FsDeny }
-
-func (f *fsDenyInstance) install(s *Sandbox) error {
-	if err := f.fd.Start(s.index); err != nil {
-		return wrapKind(ErrConfinement, err)
-	}
-	f.fd.Register(s.sup, lookupNr)
-	return nil
-}
-
-func (f *fsDenyInstance) close() { f.fd.Close() }
+// fs_denied is part of the file mediation: feature_files.go.

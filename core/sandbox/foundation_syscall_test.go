@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"syscall"
 	"testing"
 
@@ -101,7 +102,12 @@ func TestTIOCSTI(t *testing.T) {
 			p, _ := basePolicy(t)
 			p.FsWritable = append(p.FsWritable, devs...)
 			argv := probe(t, op)
-			res := run(t, p, argv, sandbox.Options{})
+			// Output not captured, so that the probe may take the pty as
+			// its controlling terminal with TIOCSCTTY (opens are done by
+			// the supervisor, which never acquires a terminal).
+			var stdout, stderr bytes.Buffer
+			res := run(t, p, argv, sandbox.Options{Stdout: sandbox.Writer(&stdout), Stderr: sandbox.Writer(&stderr)})
+			res.Stdout, res.Stderr = stdout.Bytes(), stderr.Bytes()
 			wantExit(t, argv, res, int(syscall.EPERM))
 		})
 		t.Run(op+"/control: host", func(t *testing.T) {

@@ -27,6 +27,7 @@ import (
 	"github.com/sandlock/sandlock/core/internal/kernel"
 	"github.com/sandlock/sandlock/core/landlock"
 	"github.com/sandlock/sandlock/core/policy"
+	"github.com/sandlock/sandlock/core/policyfn"
 	"github.com/sandlock/sandlock/core/procindex"
 	"github.com/sandlock/sandlock/core/spawn"
 	"github.com/sandlock/sandlock/core/supervisor"
@@ -47,6 +48,13 @@ type Options struct {
 	// OutputLimit caps each captured stream in bytes (0 = unlimited);
 	// output past the cap is drained and dropped so the child never blocks.
 	OutputLimit int
+	// PolicyFn, if set, sees the intercepted system calls and decides the
+	// held ones (exec, connect, send, bind, open); see package policyfn.
+	// A Go function is given as policyfn.Func(f).
+	PolicyFn policyfn.Callback
+	// PolicyFnTimeout bounds the wait for a verdict (0: 5 s); a verdict
+	// that does not come in time denies the call.
+	PolicyFnTimeout time.Duration
 }
 
 // Reason says how a sandbox ended.
@@ -131,6 +139,20 @@ type Sandbox struct {
 	command string
 	// virtual is the synthetic-file table features registered (buildCtx.Virtual).
 	virtual map[string]func(s *Sandbox) ([]byte, error)
+	// policyFn is the policy callback's part (feature_policyfn.go), nil
+	// without one; paths takes its run-time path denials.
+	policyFn *policyFnInstance
+	paths    pathDenier
+
+	// sigMu serializes the decisions to stop and continue the sandbox:
+	// Pause, Resume and the max_cpu throttle, so that a paused sandbox
+	// stays paused.
+	sigMu sync.Mutex
+	// onStart runs once the command has been executed (features that act
+	// on the running command, such as the max_cpu throttle).
+	onStart []func()
+	// memory is the max_memory accounting, nil when it is off.
+	memory memLimiter
 
 	mu           sync.Mutex
 	killedBy     Reason // Killed or Timeout when we killed it; Exited otherwise
@@ -305,6 +327,8 @@ func (s *Sandbox) Pause() error {
 		return errorf(ErrState, "sandbox: not running")
 	default:
 	}
+	s.sigMu.Lock()
+	defer s.sigMu.Unlock()
 	s.sweep(unix.SIGSTOP)
 	s.mu.Lock()
 	s.paused = true
@@ -319,6 +343,8 @@ func (s *Sandbox) Resume() error {
 		return errorf(ErrState, "sandbox: not running")
 	default:
 	}
+	s.sigMu.Lock()
+	defer s.sigMu.Unlock()
 	s.sweep(unix.SIGCONT)
 	s.mu.Lock()
 	s.paused = false

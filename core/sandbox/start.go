@@ -204,6 +204,9 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 		s.resErr = wrapKind(ErrSpawn, err)
 	}
 	s.execErr = child.ExecErr
+	for _, f := range s.onStart {
+		f()
+	}
 	if o.Timeout > 0 {
 		s.timer = time.AfterFunc(o.Timeout, func() { _ = s.killWith(Timeout) })
 	}

@@ -65,6 +65,12 @@ type Config struct {
 	// TIOCSCTTY, TIOCSPGRP and TIOCNOTTY, so that the child cannot take or
 	// drop the caller's terminal (README requirement 5).
 	CapturedTTY bool
+	// VirtualNet is set when the supervisor virtualises the network
+	// interfaces: socket(AF_NETLINK, *, NETLINK_ROUTE) is routed to the
+	// supervisor (which answers with a fake rtnetlink socket) and the
+	// interface-enumeration ioctls (SIOCGIF*, SIOCETHTOOL, SIOCGMIIPHY)
+	// fail with EPERM (attacks.md 3.4).
+	VirtualNet bool
 }
 
 // Program is a built filter.
@@ -427,6 +433,9 @@ func ioctlBody(b *builder, r *rets, base Action) {
 	if b.c.CapturedTTY {
 		b.jeqAny([]uint32{tiocSCTTY, tiocSPGRP, tiocNOTTY}, r.to(ActionEPERM))
 	}
+	if b.c.VirtualNet {
+		b.jeqAny(siocIfEnum, r.to(ActionEPERM))
+	}
 }
 
 // prctl(int option, unsigned long arg2, ...): keep the supervisor able to
@@ -496,6 +505,10 @@ func socketBody(b *builder, r *rets, base Action) {
 
 	a.bind(netlink)
 	a.loadArgLo(2)
+	if b.c.VirtualNet {
+		a.jeq(netlinkRoute, r.to(ActionUserNotif), deny)
+		return
+	}
 	a.jeq(netlinkRoute, fall, deny)
 }
 

@@ -84,7 +84,7 @@ func TestActionCache(t *testing.T) {
 		{"default aarch64", Config{}, archARM64, 16},
 		{"sandbox", installConfigs["sandbox"], archAMD64, 16},
 		{"allowlist", installConfigs["allowlist"], archAMD64, 16},
-		{"every switch", Config{NotifyForks: true, NotifyPidTargets: true, NoUDP: true, NoRaw: true, CapturedTTY: true}, archAMD64, 16},
+		{"every switch", Config{NotifyForks: true, NotifyPidTargets: true, NoUDP: true, NoRaw: true, CapturedTTY: true, VirtualNet: true}, archAMD64, 16},
 		{"allow every syscall", Config{Allow: every, Deny: []string{}}, archAMD64, 16},
 		{"notify every other syscall", Config{Notify: everyOther(every), Deny: []string{}}, archAMD64, 20},
 	}

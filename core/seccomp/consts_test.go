@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -62,5 +63,13 @@ func TestConstants(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("%s = %#x, want %#x", tt.name, tt.got, tt.want)
 		}
+	}
+}
+
+// TestInterfaceIoctls checks the spelled-out interface ioctls against the
+// reference's list, taken from golang.org/x/sys/unix.
+func TestInterfaceIoctls(t *testing.T) {
+	if !slices.Equal(siocIfEnum, refSiocIfEnum) {
+		t.Errorf("siocIfEnum = %#x, want %#x", siocIfEnum, refSiocIfEnum)
 	}
 }

@@ -72,6 +72,7 @@ var fuzzPools = map[*archSpec]fuzzPool{archAMD64: newFuzzPool(archAMD64), archAR
 var argConsts = []uint32{
 	0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 15, 16, 17, 25, 28, 30, 35, 47, 62, 99, 132, 262,
 	unix.TIOCSTI, unix.TIOCLINUX, unix.TIOCCONS, unix.TIOCSETD, unix.TIOCSCTTY, unix.TIOCSPGRP, unix.TIOCNOTTY, unix.TCGETS,
+	unix.SIOCGIFCONF, unix.SIOCGIFINDEX, unix.SIOCETHTOOL, unix.SIOCGIFMAP, unix.SIOCGSTAMP,
 	unix.PR_SET_PTRACER, unix.CLONE_THREAD, unix.CLONE_NEWUSER, unix.CLONE_NEWNS, uint32(unix.SIGCHLD),
 	unix.MSG_FASTOPEN, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC, 0x0040000, 0x0400000, 0xffffffff, 0x80000000,
 }
@@ -117,6 +118,9 @@ func decodeConfig(b []byte) (Config, *archSpec) {
 	if flags&128 != 0 {
 		a = archARM64
 	}
+	// The flag byte is full: a length leaving one or two bytes after the
+	// triples switches VirtualNet on.
+	c.VirtualNet = (len(b)-1)%3 != 0
 	pool := fuzzPools[a].names
 	for rest := b[1:]; len(rest) >= 3; rest = rest[3:] {
 		name := pool[(int(rest[1])<<8|int(rest[2]))%len(pool)]
@@ -184,6 +188,6 @@ func describe(c Config, a *archSpec) string {
 	if c.Allow != nil {
 		allow = fmt.Sprint(c.Allow)
 	}
-	return fmt.Sprintf("%s deny=%s allow=%s notify=%v forks=%v pids=%v noudp=%v noraw=%v tty=%v",
-		a.name, deny, allow, c.Notify, c.NotifyForks, c.NotifyPidTargets, c.NoUDP, c.NoRaw, c.CapturedTTY)
+	return fmt.Sprintf("%s deny=%s allow=%s notify=%v forks=%v pids=%v noudp=%v noraw=%v tty=%v vnet=%v",
+		a.name, deny, allow, c.Notify, c.NotifyForks, c.NotifyPidTargets, c.NoUDP, c.NoRaw, c.CapturedTTY, c.VirtualNet)
 }

@@ -478,6 +478,28 @@ func TestDecideConfigs(t *testing.T) {
 			},
 		},
 		{
+			name: "VirtualNet",
+			cfg:  Config{VirtualNet: true},
+			cases: []decideCase{
+				{"netlink route notified", x86("socket", unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE), ActionUserNotif},
+				{"netlink audit denied", x86("socket", unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_AUDIT), ActionEPERM},
+				{"unix allowed", x86("socket", unix.AF_UNIX, unix.SOCK_STREAM, 0), ActionAllow},
+				{"siocgifconf", x86("ioctl", 3, unix.SIOCGIFCONF), ActionEPERM},
+				{"siocgifindex high bits", x86("ioctl", 3, unix.SIOCGIFINDEX|hi), ActionEPERM},
+				{"siocethtool", x86("ioctl", 3, unix.SIOCETHTOOL), ActionEPERM},
+				{"siocgstamp", x86("ioctl", 3, unix.SIOCGSTAMP), ActionAllow},
+				{"fionread", x86("ioctl", 3, 0x541B), ActionAllow},
+			},
+		},
+		{
+			name: "CapturedTTY without VirtualNet",
+			cfg:  Config{CapturedTTY: true},
+			cases: []decideCase{
+				{"siocgifconf", x86("ioctl", 3, unix.SIOCGIFCONF), ActionAllow},
+				{"netlink route", x86("socket", unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE), ActionAllow},
+			},
+		},
+		{
 			name: "CapturedTTY",
 			cfg:  Config{CapturedTTY: true},
 			cases: []decideCase{
@@ -605,7 +627,7 @@ func alternating(a *archSpec) Config {
 // syscall number (with zero arguments) with the reference.
 func TestProgramSizes(t *testing.T) {
 	every := archAMD64.names()
-	all := Config{NotifyForks: true, NotifyPidTargets: true, NoUDP: true, NoRaw: true, CapturedTTY: true}
+	all := Config{NotifyForks: true, NotifyPidTargets: true, NoUDP: true, NoRaw: true, CapturedTTY: true, VirtualNet: true}
 	tests := []struct {
 		name string
 		cfg  Config

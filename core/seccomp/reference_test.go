@@ -52,6 +52,14 @@ const (
 		unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
 )
 
+// refSiocIfEnum are the interface-enumeration ioctls VirtualNet refuses.
+var refSiocIfEnum = []uint32{
+	unix.SIOCGIFNAME, unix.SIOCGIFCONF, unix.SIOCGIFFLAGS, unix.SIOCGIFADDR, unix.SIOCGIFDSTADDR,
+	unix.SIOCGIFBRDADDR, unix.SIOCGIFNETMASK, unix.SIOCGIFMETRIC, unix.SIOCGIFMTU, unix.SIOCGIFHWADDR,
+	unix.SIOCGIFINDEX, unix.SIOCGIFPFLAGS, unix.SIOCGIFCOUNT, unix.SIOCGIFTXQLEN, unix.SIOCETHTOOL,
+	unix.SIOCGMIIPHY, unix.SIOCGIFMAP,
+}
+
 // bogusName is a name that exists on no architecture: Build must fail.
 const bogusName = "no_such_syscall"
 
@@ -140,6 +148,9 @@ func reference(c Config, a *archSpec, d Data) Action {
 				return ActionEPERM
 			}
 		}
+		if c.VirtualNet && slices.Contains(refSiocIfEnum, lo(1)) {
+			return ActionEPERM
+		}
 	case "prctl":
 		switch lo(0) {
 		case unix.PR_SET_DUMPABLE, unix.PR_SET_PTRACER, unix.PR_SET_SECUREBITS, unix.PR_SET_MM:
@@ -177,6 +188,9 @@ func reference(c Config, a *archSpec, d Data) Action {
 		case unix.AF_NETLINK:
 			if lo(2) != unix.NETLINK_ROUTE {
 				return ActionEPERM
+			}
+			if c.VirtualNet {
+				return ActionUserNotif
 			}
 		default:
 			return ActionEPERM

@@ -288,33 +288,17 @@ static int sl_child(void *arg)
 			sl_die(sock, SL_STEP_SECCOMP, -listener);
 	}
 
-	/* 14. Hand the listener to the parent. */
+	/* 14. Tell the parent the listener's number; it takes the listener
+	 * with pidfd_getfd. A plain write(2): sendmsg and sendto may be routed
+	 * to the supervisor (network mediation), which cannot answer before it
+	 * holds the listener, so the filter's first notified call must come
+	 * after "go". For the same reason a failure here exits without a
+	 * report (the parent then sees EOF). The listener is close-on-exec. */
 	{
-		struct sl_report ok = {0, 0};
-		struct iovec iov = {.iov_base = &ok, .iov_len = sizeof(ok)};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (listener >= 0) {
-			for (size_t i = 0; i < sizeof(u.buf); i++)
-				u.buf[i] = 0;
-			msg.msg_control = u.buf;
-			msg.msg_controllen = sizeof(u.buf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			int lfd = (int)listener;
-			char *d = (char *)CMSG_DATA(c);
-			for (size_t i = 0; i < sizeof(int); i++)
-				d[i] = ((char *)&lfd)[i];
-		}
-		if ((r = SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL)) < 0)
-			sl_die(sock, SL_STEP_SEND_LISTENER, -r);
-		if (listener >= 0)
-			SYS1(SYS_close, listener);
+		struct sl_report ok = {SL_STEP_OK, (int32_t)listener};
+		if (SYS3(SYS_write, sock, &ok, sizeof(ok)) != (long)sizeof(ok))
+			for (;;)
+				SYS1(SYS_exit_group, 127);
 	}
 
 	/* 15. Wait until the supervisor runs: the first notified syscall must

@@ -331,6 +331,15 @@ func Start(p *Plan) (*Child, error) {
 	if err == nil && rep.step != C.SL_STEP_OK {
 		err = &StepError{Step: stepName(int(rep.step)), Errno: unix.Errno(rep.err)}
 	}
+	if err == nil && lfd < 0 && rep.err >= 0 {
+		// The OK report carries the listener's fd number in the child
+		// (child.c step 14), -1 without a filter.
+		if lfd, err = kernel.PidfdGetfd(c.Pidfd, int(rep.err)); err != nil {
+			lfd = -1
+			e, _ := err.(unix.Errno)
+			err = &StepError{Step: stepName(C.SL_STEP_SEND_LISTENER), Errno: e}
+		}
+	}
 	if err != nil {
 		if lfd >= 0 {
 			unix.Close(lfd)

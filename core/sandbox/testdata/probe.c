@@ -183,11 +183,17 @@ static int tiocsti_child(unsigned long cmd)
 	const char *name = ptsname(m);
 	if (name == NULL)
 		return setup_fail("ptsname");
-	/* No O_NOCTTY: a session leader without a terminal acquires it. */
+	/* No O_NOCTTY: a session leader without a terminal acquires it. In a
+	 * sandbox the open is performed by the supervisor, which never takes a
+	 * terminal, so the explicit TIOCSCTTY is the way there (allowed while
+	 * the output is not captured). */
 	int s = open(name, O_RDWR | O_CLOEXEC);
 	if (s < 0)
 		return setup_fail("open slave");
 	pid_t sid = -1;
+	if (ioctl(s, TIOCGSID, &sid) < 0 || sid != getsid(0))
+		(void)ioctl(s, TIOCSCTTY, 0);
+	sid = -1;
 	if (ioctl(s, TIOCGSID, &sid) < 0 || sid != getsid(0)) {
 		fprintf(stderr, "probe: %s: pty is not the controlling tty\n", op);
 		return EX_NOCTTY;

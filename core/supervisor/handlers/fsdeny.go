@@ -1,13 +1,10 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -16,30 +13,20 @@ import (
 	"github.com/sandlock/sandlock/core/supervisor"
 )
 
-// FsDeny enforces fs_denied: paths that stay out of reach even inside
-// readable or writable trees. Landlock can only grant, so the carve-outs
-// are done by the supervisor, on the resolved object and never on the path
-// string: the path is resolved here from the child's point of view,
-// checked, and the operation is then performed on the very objects that
-// were checked, by a warden thread confined like the child (warden.go).
-// The result (an fd, or success) is handed back with SECCOMP_ADDFD_FLAG_SEND
-// or as the return value; nothing is continued except execve, see below.
+// fs_denied: paths that stay out of reach even inside readable or writable
+// trees. Landlock can only grant, so the carve-outs are done by the
+// supervisor, on the resolved object and never on the path string: the
+// path is resolved from the child's point of view, checked, and the
+// operation is then performed on the very objects that were checked, by a
+// warden thread confined like the child (warden.go). The result (an fd, or
+// success) is handed back with SECCOMP_ADDFD_FLAG_SEND or as the return
+// value; nothing is continued except execve, see below. Opens go through
+// the file mediation (files.go) like in every sandbox; the other calls
+// that reach a file by path are mediated here when fs_denied is set.
 //
 // A denied object is recognised by device and inode (so hard links and
 // other spellings match) and, for directories, by its canonical path being
 // below a denied directory.
-type FsDeny struct {
-	denied   []deniedObj
-	readable []string // canonical, for the procfs check
-	writable []string
-	warden   *warden
-	index    *procindex.Index
-	rawR     []string
-	rawW     []string
-	// names maps a syscall number to its name for the handlers that
-	// serve several syscalls; written only before the supervisor starts.
-	names map[int]string
-}
 
 type deniedObj struct {
 	dev, ino uint64
@@ -47,14 +34,12 @@ type deniedObj struct {
 	dir      bool
 }
 
-// NewFsDeny resolves the denied paths now, so that a later rename of a
-// denied file does not change what is denied. Paths that do not exist yet
-// are denied by path.
-func NewFsDeny(denied, readable, writable []string) (*FsDeny, error) {
-	f := &FsDeny{rawR: readable, rawW: writable, names: map[int]string{}}
+// addDenied resolves the denied paths now. Paths that do not exist yet are
+// denied by path.
+func (f *Files) addDenied(denied []string) error {
 	for _, p := range denied {
 		if !filepath.IsAbs(p) {
-			return nil, fmt.Errorf("fs_denied %q: not an absolute path", p)
+			return fmt.Errorf("fs_denied %q: not an absolute path", p)
 		}
 		canon, err := filepath.EvalSymlinks(p)
 		if err != nil {
@@ -63,27 +48,17 @@ func NewFsDeny(denied, readable, writable []string) (*FsDeny, error) {
 		}
 		var st unix.Stat_t
 		if err := unix.Stat(canon, &st); err != nil {
-			return nil, fmt.Errorf("fs_denied %q: %w", p, err)
+			return fmt.Errorf("fs_denied %q: %w", p, err)
 		}
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 		f.denied = append(f.denied, deniedObj{dev: st.Dev, ino: st.Ino, path: canon, dir: isDir})
 		if isDir {
 			if err := f.addHardLinked(canon); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	for _, p := range readable {
-		if c, err := filepath.EvalSymlinks(p); err == nil {
-			f.readable = append(f.readable, c)
-		}
-	}
-	for _, p := range writable {
-		if c, err := filepath.EvalSymlinks(p); err == nil {
-			f.writable = append(f.writable, c)
-		}
-	}
-	return f, nil
+	return nil
 }
 
 // maxDeniedWalk bounds the walk of a denied directory at spawn.
@@ -93,7 +68,7 @@ const maxDeniedWalk = 200000
 // has other names: a hard link made elsewhere before the run would
 // otherwise reach it under a path outside the denied tree. Links made
 // during the run cannot be: linking out of or into a denied tree is refused.
-func (f *FsDeny) addHardLinked(dir string) error {
+func (f *Files) addHardLinked(dir string) error {
 	n := 0
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -113,28 +88,42 @@ func (f *FsDeny) addHardLinked(dir string) error {
 	})
 }
 
-// Start creates the warden; ix is the sandbox's process index.
-func (f *FsDeny) Start(ix *procindex.Index) error {
-	w, err := newWarden(f.rawR, f.rawW)
-	if err != nil {
-		return err
+// deniedObj reports whether the object with st and canonical path p is
+// denied.
+func (f *Files) deniedObj(st *unix.Stat_t, p []byte) bool {
+	for _, d := range f.denied {
+		if d.ino != 0 && st.Dev == d.dev && st.Ino == d.ino {
+			return true
+		}
+		if d.path != "" && (string(p) == d.path || d.dir && hasDirPrefix(p, []byte(d.path))) {
+			return true
+		}
 	}
-	f.warden = w
-	f.index = ix
-	return nil
+	return f.rt.denies(st, p)
 }
 
-// Close stops the warden threads.
-func (f *FsDeny) Close() {
-	if f.warden != nil {
-		f.warden.close()
+// isDenied reports whether the object behind fd is denied. Any doubt
+// (an unreadable path) counts as denied.
+func (f *Files) isDenied(fd int) bool {
+	if len(f.denied) == 0 && !f.rt.any() {
+		return false
 	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return true
+	}
+	var buf [unix.PathMax + 64]byte
+	p, _, errno := fdPath(fd, buf[:])
+	if errno != 0 {
+		return true
+	}
+	return f.deniedObj(&st, p)
 }
 
-// Register installs the handlers for every syscall the architecture has.
-func (f *FsDeny) Register(s *supervisor.Supervisor, lookup func(string) (int, bool)) {
+// registerDenied installs the handlers of the calls other than open that
+// reach a file by path.
+func (f *Files) registerDenied(reg func(string, opKind, supervisor.Handler, bool)) {
 	for name, h := range map[string]supervisor.Handler{
-		"open": f.open, "creat": f.open, "openat": f.open, "openat2": f.open,
 		"unlink": f.unlink, "rmdir": f.unlink, "unlinkat": f.unlink,
 		"mkdir": f.mknod, "mkdirat": f.mknod, "mknod": f.mknod, "mknodat": f.mknod,
 		"rename": f.rename, "renameat": f.rename, "renameat2": f.rename,
@@ -143,39 +132,9 @@ func (f *FsDeny) Register(s *supervisor.Supervisor, lookup func(string) (int, bo
 		"truncate": f.truncate,
 		"execve":   f.exec, "execveat": f.exec,
 	} {
-		if nr, ok := lookup(name); ok {
-			f.register(s, nr, name, h)
-		}
+		// Async: the warden may block.
+		reg(name, opOther, h, true)
 	}
-}
-
-func (f *FsDeny) register(s *supervisor.Supervisor, nr int, name string, h supervisor.Handler) {
-	f.names[nr] = name
-	// Async: the warden may block (opening a FIFO waits for its peer).
-	s.HandleAsync(nr, h)
-}
-
-// isDenied reports whether the object behind fd is denied. Any doubt
-// (an unreadable path) counts as denied.
-func (f *FsDeny) isDenied(fd int) bool {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		return true
-	}
-	p, err := readlinkFd(fd)
-	if err != nil {
-		return true
-	}
-	p = strings.TrimSuffix(p, " (deleted)")
-	for _, d := range f.denied {
-		if d.ino != 0 && st.Dev == d.dev && st.Ino == d.ino {
-			return true
-		}
-		if p == d.path || (d.dir && strings.HasPrefix(p, d.path+"/")) {
-			return true
-		}
-	}
-	return false
 }
 
 // call is the decoded context of one notification.
@@ -187,7 +146,7 @@ type call struct {
 	buf   []byte
 }
 
-func (f *FsDeny) begin(s *supervisor.Supervisor, n *supervisor.Notif) (*call, unix.Errno) {
+func (f *Files) begin(s *supervisor.Supervisor, n *supervisor.Notif) (*call, unix.Errno) {
 	e := EnsureMember(f.index, int(n.Pid))
 	if e == nil {
 		return nil, unix.EPERM
@@ -208,197 +167,16 @@ func (c *call) str(arg int) (string, unix.Errno) {
 
 func (c *call) dirfd(arg int) int32 { return int32(uint32(c.n.Data.Args[arg])) }
 
-func (f *FsDeny) lookup(c *call, dirfd int32, path string, follow, empty bool, resolve uint64) (resolved, unix.Errno) {
+func (f *Files) lookup(c *call, dirfd int32, path string, follow, empty bool, resolve uint64) (resolved, unix.Errno) {
 	return resolvePath(&lookup{
 		tid: int(c.n.Pid), tgid: c.entry.Key.Pid, pidfd: c.entry.Pidfd(),
 		dirfd: dirfd, path: path, follow: follow, emptyPath: empty, resolve: resolve, index: f.index,
 	})
 }
 
-func umaskOf(tid int) uint32 {
-	b, err := readFileSmall("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return 0o022
-	}
-	i := bytes.Index(b, []byte("\nUmask:"))
-	if i < 0 {
-		return 0o022
-	}
-	rest := b[i+7:]
-	if j := bytes.IndexByte(rest, '\n'); j >= 0 {
-		rest = rest[:j]
-	}
-	v, err := strconv.ParseUint(string(bytes.TrimSpace(rest)), 8, 32)
-	if err != nil {
-		return 0o022
-	}
-	return uint32(v)
-}
-
-func readFileSmall(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 4096)
-	n, err := unix.Read(fd, buf)
-	if err != nil {
-		return nil, err
-	}
-	return buf[:n], nil
-}
-
 func selfFd(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
-// openHow mirrors struct open_how (<linux/openat2.h>).
-type openHow struct{ flags, mode, resolve uint64 }
-
-func (f *FsDeny) open(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	a := n.Data.Args
-	var dirfd int32 = unix.AT_FDCWD
-	var pathArg int
-	var how openHow
-	switch c.name {
-	case "open":
-		pathArg, how.flags, how.mode = 0, a[1], a[2]
-	case "creat":
-		pathArg, how.flags, how.mode = 0, unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, a[1]
-	case "openat":
-		dirfd, pathArg, how.flags, how.mode = c.dirfd(0), 1, a[2], a[3]
-	case "openat2":
-		dirfd, pathArg = c.dirfd(0), 1
-		size := a[3]
-		if size < 24 {
-			return supervisor.Errno(unix.EINVAL)
-		}
-		if size > 4096 {
-			return supervisor.Errno(unix.E2BIG)
-		}
-		raw := make([]byte, size)
-		if kernel.ReadMem(int(n.Pid), a[2], raw) != nil {
-			return supervisor.Errno(unix.EFAULT)
-		}
-		for _, b := range raw[24:] {
-			if b != 0 {
-				return supervisor.Errno(unix.E2BIG)
-			}
-		}
-		how.flags = binary.LittleEndian.Uint64(raw[0:])
-		how.mode = binary.LittleEndian.Uint64(raw[8:])
-		how.resolve = binary.LittleEndian.Uint64(raw[16:])
-		if how.flags>>32 != 0 {
-			return supervisor.Errno(unix.EINVAL)
-		}
-	}
-	flags := int(uint32(how.flags))
-	path, e := c.str(pathArg)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	isTmp := flags&unix.O_TMPFILE == unix.O_TMPFILE
-	follow := flags&unix.O_NOFOLLOW == 0 || flags&unix.O_PATH != 0 && false
-	r, e := f.lookup(c, dirfd, path, follow && !(flags&unix.O_CREAT != 0 && flags&unix.O_EXCL != 0), false, how.resolve)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	defer r.done()
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	cloexec := flags&unix.O_CLOEXEC != 0
-	if r.obj >= 0 && f.isDenied(r.obj) || r.parent >= 0 && f.isDenied(r.parent) {
-		return supervisor.Errno(unix.EACCES)
-	}
-	var fd int
-	var err error
-	switch {
-	case r.obj >= 0 && flags&unix.O_PATH != 0:
-		fd, err = unix.Dup(r.obj)
-	case r.obj >= 0:
-		if flags&unix.O_CREAT != 0 && flags&unix.O_EXCL != 0 {
-			return supervisor.Errno(unix.EEXIST)
-		}
-		var st unix.Stat_t
-		if unix.Fstat(r.obj, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			return supervisor.Errno(unix.ELOOP) // O_NOFOLLOW on a symlink
-		}
-		rf := flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW)
-		if isTmp {
-			umask := umaskOf(int(n.Pid))
-			obj := r.obj
-			fd, err = f.warden.run(func() (int, error) {
-				return unix.Openat(obj, ".", flags, uint32(how.mode)&^umask&0o7777)
-			})
-			break
-		}
-		if r.inProc {
-			fd, err = f.openProc(r.obj, rf)
-			break
-		}
-		obj := r.obj
-		fd, err = f.warden.run(func() (int, error) { return unix.Open(selfFd(obj), rf|unix.O_CLOEXEC, 0) })
-	case flags&unix.O_CREAT != 0:
-		if r.inProc {
-			return supervisor.Errno(unix.EACCES)
-		}
-		umask := umaskOf(int(n.Pid))
-		parent, name := r.parent, r.name
-		fd, err = f.warden.run(func() (int, error) {
-			return unix.Openat(parent, name, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(how.mode)&^umask&0o7777)
-		})
-	default:
-		return supervisor.Errno(unix.ENOENT)
-	}
-	if err != nil {
-		return supervisor.Errno(errnoOf(err))
-	}
-	defer unix.Close(fd)
-	if f.isDenied(fd) {
-		return supervisor.Errno(unix.EACCES)
-	}
-	return s.InjectFD(n.ID, fd, cloexec)
-}
-
-// openProc opens a procfs object for the child. The warden cannot do it:
-// the kernel's ptrace check between two sibling Landlock domains (warden
-// and child) refuses files such as /proc/<pid>/maps that the child may read
-// about itself. The supervisor opens it instead, after checking the rules
-// Landlock would apply to the child (the object's path below a granted
-// tree) and that a /proc/<pid> object belongs to the sandbox.
-func (f *FsDeny) openProc(obj int, flags int) (int, error) {
-	p, err := readlinkFd(obj)
-	if err != nil {
-		return -1, unix.EACCES
-	}
-	if rest, ok := strings.CutPrefix(p, "/proc/"); ok {
-		head, _, _ := strings.Cut(rest, "/")
-		if pid, err := strconv.Atoi(head); err == nil && f.index.Lookup(pid) == nil {
-			return -1, unix.EACCES
-		}
-	}
-	write := flags&(unix.O_WRONLY|unix.O_RDWR) != 0 || flags&unix.O_TRUNC != 0
-	allowed := under(p, f.writable) || (!write && under(p, f.readable))
-	if !allowed {
-		return -1, unix.EACCES
-	}
-	return unix.Open(selfFd(obj), flags|unix.O_CLOEXEC, 0)
-}
-
-func under(p string, roots []string) bool {
-	for _, r := range roots {
-		if r == "/" || p == r || strings.HasPrefix(p, r+"/") {
-			return true
-		}
-	}
-	return false
-}
-
-func (f *FsDeny) unlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) unlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -433,11 +211,11 @@ func (f *FsDeny) unlink(s *supervisor.Supervisor, n *supervisor.Notif) superviso
 		return supervisor.Errno(unix.EPERM)
 	}
 	parent, name := r.parent, r.name
-	_, err := f.warden.run(func() (int, error) { return 0, unix.Unlinkat(parent, name, flags) })
+	_, err := f.wardenRun(func() (int, error) { return 0, unix.Unlinkat(parent, name, flags) })
 	return result(err)
 }
 
-func (f *FsDeny) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -476,9 +254,9 @@ func (f *FsDeny) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor
 	if !s.Valid(n.ID) {
 		return supervisor.Errno(unix.EPERM)
 	}
-	umask := umaskOf(int(n.Pid))
+	umask := f.umaskOf(c.entry, int(n.Pid))
 	parent, name := r.parent, r.name
-	_, err := f.warden.run(func() (int, error) {
+	_, err := f.wardenRun(func() (int, error) {
 		if isDir {
 			return 0, unix.Mkdirat(parent, name, mode&^umask&0o7777)
 		}
@@ -487,7 +265,7 @@ func (f *FsDeny) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor
 	return result(err)
 }
 
-func (f *FsDeny) rename(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) rename(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -533,11 +311,11 @@ func (f *FsDeny) rename(s *supervisor.Supervisor, n *supervisor.Notif) superviso
 		return supervisor.Errno(unix.EPERM)
 	}
 	op, on, np, nn := ro.parent, ro.name, rn.parent, rn.name
-	_, err := f.warden.run(func() (int, error) { return 0, unix.Renameat2(op, on, np, nn, flags) })
+	_, err := f.wardenRun(func() (int, error) { return 0, unix.Renameat2(op, on, np, nn, flags) })
 	return result(err)
 }
 
-func (f *FsDeny) link(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) link(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -582,7 +360,7 @@ func (f *FsDeny) link(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.
 		return supervisor.Errno(unix.EPERM)
 	}
 	obj, np, nn := ro.obj, rn.parent, rn.name
-	_, err := f.warden.run(func() (int, error) {
+	_, err := f.wardenRun(func() (int, error) {
 		// Linking the checked object itself through its fd, not a name
 		// that could be swapped.
 		return 0, unix.Linkat(unix.AT_FDCWD, selfFd(obj), np, nn, unix.AT_SYMLINK_FOLLOW)
@@ -590,7 +368,7 @@ func (f *FsDeny) link(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.
 	return result(err)
 }
 
-func (f *FsDeny) symlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) symlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -623,11 +401,11 @@ func (f *FsDeny) symlink(s *supervisor.Supervisor, n *supervisor.Notif) supervis
 		return supervisor.Errno(unix.EPERM)
 	}
 	np, nn := rn.parent, rn.name
-	_, err := f.warden.run(func() (int, error) { return 0, unix.Symlinkat(target, np, nn) })
+	_, err := f.wardenRun(func() (int, error) { return 0, unix.Symlinkat(target, np, nn) })
 	return result(err)
 }
 
-func (f *FsDeny) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -652,7 +430,7 @@ func (f *FsDeny) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervi
 		return supervisor.Errno(unix.EPERM)
 	}
 	obj := r.obj
-	_, err := f.warden.run(func() (int, error) { return 0, unix.Truncate(selfFd(obj), length) })
+	_, err := f.wardenRun(func() (int, error) { return 0, unix.Truncate(selfFd(obj), length) })
 	return result(err)
 }
 
@@ -661,7 +439,7 @@ func (f *FsDeny) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervi
 // thread of the sandbox is the remaining race (closed by the argv freeze of
 // the policy-callback work). Reading a denied file, which an exec of it
 // would need first, is refused race-free by open.
-func (f *FsDeny) exec(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+func (f *Files) exec(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 	c, e := f.begin(s, n)
 	if e != 0 {
 		return supervisor.Errno(e)

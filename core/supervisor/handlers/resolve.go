@@ -10,19 +10,6 @@ import (
 	"github.com/sandlock/sandlock/core/procindex"
 )
 
-// openat2 resolve flags, <linux/openat2.h>.
-const (
-	resolveNoXdev       = 0x01
-	resolveNoMagiclinks = 0x02
-	resolveNoSymlinks   = 0x04
-	resolveBeneath      = 0x08
-	resolveInRoot       = 0x10
-	resolveCached       = 0x20
-	resolveAll          = 0x3f
-)
-
-const procSuperMagic = 0x9fa0
-
 // lookup describes one path resolution on behalf of the child.
 type lookup struct {
 	tid, tgid int
@@ -245,7 +232,9 @@ func resolvePath(l *lookup) (res resolved, errno unix.Errno) {
 					return res, unix.ELOOP
 				}
 				if !procDirOfMember(cur, l.index) {
-					return res, unix.EACCES
+					// Processes outside the sandbox do not exist
+					// from inside (procRule).
+					return res, unix.ENOENT
 				}
 				target, err := unix.Openat(cur, c, opath, 0)
 				if err != nil {
@@ -343,7 +332,7 @@ func procDirOfMember(fd int, ix *procindex.Index) bool {
 	if err != nil {
 		return false
 	}
-	return ix != nil && ix.Lookup(pid) != nil
+	return member(ix, pid)
 }
 
 // readlinkFd reads the target of an O_PATH fd: the link itself for a

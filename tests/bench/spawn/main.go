@@ -12,7 +12,9 @@
 //
 //	go run -tags landlocktsync ./tests/bench/spawn [-n 200] [-json out.json]
 //
-// SANDLOCK_CLI, when set, names the built CLI (build/sandlock).
+// SANDLOCK_CLI, when set, names the built CLI (build/sandlock). The C ABI
+// and Python variants run in host processes (tests/bench/hosts) that time
+// their own spawns; see tests/bench/README.md.
 package main
 
 import (
@@ -38,6 +40,13 @@ func main() {
 	launcher := flag.String("launcher", "", "prebuilt static exec-only Go launcher (default: build one in a temporary directory)")
 	launcherCgo := flag.String("launcher-cgo", "", "prebuilt cgo exec-only Go launcher (default: build one)")
 	only := flag.String("only", "", "comma-separated variant names to run (default: all)")
+	var cfg config
+	flag.StringVar(&cfg.chost, "chost", os.Getenv("SANDLOCK_BENCH_CHOST"), "C host built from tests/bench/hosts/chost.c against libsandlock.so.0 (default $SANDLOCK_BENCH_CHOST)")
+	flag.StringVar(&cfg.pyhost, "pyhost", defaultPyhost(), "tests/bench/hosts/pyhost.py")
+	flag.StringVar(&cfg.python, "python", defaultPython(), "Python interpreter for the project's package and the bare Python host")
+	flag.StringVar(&cfg.pypath, "pypath", envOr("SANDLOCK_BENCH_PYPATH", "python"), "the project's python/ directory (put on PYTHONPATH; SANDLOCK_LIB should name the library)")
+	flag.StringVar(&cfg.lib, "lib", defaultLib(), "libsandlock.so.0 for the project's Python package (SANDLOCK_LIB; default $SANDLOCK_LIB or build/libsandlock.so.0)")
+	flag.StringVar(&cfg.pythonOrig, "python-orig", os.Getenv("SANDLOCK_BENCH_PYORIG"), "interpreter of a venv where `pip install sandlock` installed the original (default $SANDLOCK_BENCH_PYORIG)")
 	buildOnly := flag.String("build-launcher", "", "only build the launchers to this path and path-cgo, then exit (for -launcher and -launcher-cgo in a later run)")
 	flag.Parse()
 	if *buildOnly != "" {
@@ -50,7 +59,13 @@ func main() {
 
 	env := newEnv()
 	defer env.cleanup()
-	vs := env.variants([2]string{*launcher, *launcherCgo})
+	cfg.launchers = [2]string{*launcher, *launcherCgo}
+	if cfg.pypath != "" {
+		if abs, err := filepath.Abs(cfg.pypath); err == nil {
+			cfg.pypath = abs
+		}
+	}
+	vs := env.variants(cfg)
 	if *only != "" {
 		keep := map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {
@@ -91,7 +106,7 @@ func main() {
 				continue
 			}
 		}
-		if err := v.run(); err != nil {
+		if _, err := v.measure(); err != nil {
 			if v.required {
 				env.cleanup()
 				fatalf("%s: %v", v.name, err)
@@ -106,7 +121,7 @@ func main() {
 		*n, len(active), *warmup, runtime.GOMAXPROCS(0), os.Getuid(), kernelRelease())
 	for r := 0; r < *warmup; r++ {
 		for _, v := range active {
-			_ = v.run()
+			_, _ = v.measure()
 		}
 	}
 
@@ -119,9 +134,7 @@ func main() {
 		k := len(active)
 		for i := 0; i < k; i++ {
 			v := active[(r+i)%k]
-			t0 := time.Now()
-			err := v.run()
-			d := time.Since(t0)
+			d, err := v.measure()
 			if err != nil {
 				v.errors++
 				v.lastErr = err.Error()
@@ -134,6 +147,7 @@ func main() {
 	}
 	elapsed := time.Since(start)
 
+	env.cleanup()
 	rep := buildReport(vs, rounds, *n, elapsed)
 	printReport(os.Stdout, rep)
 	if *jsonOut != "" {
@@ -175,6 +189,55 @@ func kernelRelease() string {
 func fatalf(f string, a ...any) {
 	fmt.Fprintf(os.Stderr, "spawn bench: "+f+"\n", a...)
 	os.Exit(2)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// defaultPyhost finds tests/bench/hosts/pyhost.py from the working
+// directory (make runs at the top of the tree) or next to this source.
+func defaultPyhost() string {
+	if p := os.Getenv("SANDLOCK_BENCH_PYHOST"); p != "" {
+		return p
+	}
+	cands := []string{filepath.Join("tests", "bench", "hosts", "pyhost.py")}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		cands = append(cands, filepath.Join(filepath.Dir(file), "..", "hosts", "pyhost.py"))
+	}
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			abs, _ := filepath.Abs(c)
+			return abs
+		}
+	}
+	return ""
+}
+
+func defaultLib() string {
+	if p := os.Getenv("SANDLOCK_LIB"); p != "" {
+		return p
+	}
+	p := filepath.Join("build", "libsandlock.so.0")
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	abs, _ := filepath.Abs(p)
+	return abs
+}
+
+func defaultPython() string {
+	if p := os.Getenv("SANDLOCK_BENCH_PYTHON"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // goTool finds the go command for building the launcher.

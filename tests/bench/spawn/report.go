@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -28,6 +27,8 @@ type report struct {
 type variantReport struct {
 	Name     string `json:"name"`
 	Desc     string `json:"desc"`
+	System   string `json:"system"`
+	Command  string `json:"command"`
 	Cmd      string `json:"cmd,omitempty"`
 	Baseline string `json:"baseline,omitempty"`
 	Skipped  string `json:"skipped,omitempty"`
@@ -126,7 +127,7 @@ func buildReport(vs []*variant, rounds, requested int, elapsed time.Duration) *r
 	}
 	rows := map[string]*variantReport{}
 	for _, v := range vs {
-		vr := variantReport{Name: v.name, Desc: v.desc, Cmd: v.cmd, Baseline: v.baseline, Skipped: v.skip,
+		vr := variantReport{Name: v.name, Desc: v.desc, System: v.system, Command: v.command, Cmd: v.cmd, Baseline: v.baseline, Skipped: v.skip,
 			Errors: v.errors, LastErr: v.lastErr}
 		if v.skip == "" {
 			var ok []time.Duration
@@ -163,6 +164,19 @@ func buildReport(vs []*variant, rounds, requested int, elapsed time.Duration) *r
 			rep.Targets = append(rep.Targets, targetReport{
 				Name: "supervised spawn over bare fork+exec", ValueMs: d, LimitMs: 1, Pass: d < 1,
 				Note: fmt.Sprintf("paired %.2f ms", pairedDelta(byName["sandlock"].samples, byName["bare-forkexec"].samples)),
+			})
+		}
+	}
+	// In-process spawns from C and Python hosts, against a bare spawn
+	// from the same host.
+	for _, h := range []struct{ name, label string }{
+		{"capi", "C ABI spawn over bare (C posix_spawn)"},
+		{"python", "Python spawn over bare (os.posix_spawn)"},
+	} {
+		if s := have(h.name); s != nil && s.OverMs != nil {
+			rep.Targets = append(rep.Targets, targetReport{
+				Name: h.label, ValueMs: *s.OverMs, LimitMs: 1, Pass: *s.OverMs < 1,
+				Note: fmt.Sprintf("paired %.2f ms", *s.PairedMs),
 			})
 		}
 	}
@@ -223,7 +237,7 @@ func printReport(w io.Writer, rep *report) {
 			vs = v.Baseline
 		}
 		cmd := "true"
-		if strings.HasPrefix(v.Cmd, "/bin/echo") {
+		if v.Command == "echo" {
 			cmd = "echo hi"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t\n", v.Name, cmd, v.MedianMs, v.P90Ms, over, ratio, paired, vs)
@@ -249,7 +263,7 @@ func printReport(w io.Writer, rep *report) {
 			if t.Note != "" {
 				note = " (" + t.Note + ")"
 			}
-			fmt.Fprintf(w, "  %-40s %+7.2f ms  limit %+.2f ms  %s%s\n", t.Name, t.ValueMs, t.LimitMs, verdict, note)
+			fmt.Fprintf(w, "  %-42s %+7.2f ms  limit %+.2f ms  %s%s\n", t.Name, t.ValueMs, t.LimitMs, verdict, note)
 		}
 	}
 }

@@ -19,24 +19,51 @@ import (
 type variant struct {
 	name     string
 	desc     string
+	system   string       // who spawns, for the summary table ("sandlock C ABI", "bubblewrap")
+	command  string       // "true" or "echo"
 	cmd      string       // what runs, for the report
 	baseline string       // name of the bare variant it is compared with; "" for a baseline
 	required bool         // a failing probe ends the run
 	skip     string       // reason the variant does not run
 	prepare  func() error // optional, called once before the probe
 	run      func() error
+	// timed, when set instead of run, returns the duration measured by
+	// the variant itself (a host process timing its own spawn).
+	timed func() (time.Duration, error)
 
 	samples []time.Duration // one per round; -1 for a failed run
 	errors  int
 	lastErr string
 }
 
+// measure runs the variant once and returns how long it took.
+func (v *variant) measure() (time.Duration, error) {
+	if v.timed != nil {
+		return v.timed()
+	}
+	t0 := time.Now()
+	err := v.run()
+	return time.Since(t0), err
+}
+
+// config names the optional programs the variants drive.
+type config struct {
+	launchers  [2]string // prebuilt exec-only launchers (static, cgo)
+	chost      string    // tests/bench/hosts/chost.c, built against libsandlock.so.0
+	pyhost     string    // tests/bench/hosts/pyhost.py
+	python     string    // the interpreter for the project's package and the bare Python host
+	pypath     string    // the project's python/ directory
+	lib        string    // libsandlock.so.0, as SANDLOCK_LIB for the project's package
+	pythonOrig string    // a venv interpreter with the original sandlock from PyPI
+}
+
 // env holds what the variants share: the policies, /dev/null, the
-// temporary directory of the launcher.
+// temporary directory of the launcher, the host processes.
 type env struct {
 	readable []string
 	devnull  *os.File
 	tmp      string
+	hosts    []*host
 }
 
 func newEnv() *env {
@@ -55,6 +82,10 @@ func newEnv() *env {
 }
 
 func (e *env) cleanup() {
+	for _, h := range e.hosts {
+		h.stop()
+	}
+	e.hosts = nil
 	if e.devnull != nil {
 		e.devnull.Close()
 		e.devnull = nil
@@ -85,36 +116,20 @@ func (e *env) policy(denied bool) policy.Policy {
 	return p
 }
 
-func (e *env) variants(launchers [2]string) []*variant {
+func (e *env) variants(cfg config) []*variant {
 	var vs []*variant
 	add := func(v *variant) { vs = append(vs, v) }
 
 	add(&variant{
-		name: "bare", desc: "os/exec Run", cmd: "/bin/true", required: true,
+		name: "bare", desc: "os/exec Run", system: "bare (Go os/exec)", command: "true", cmd: "/bin/true", required: true,
 		run: func() error { return exec.Command(trueArgv[0]).Run() },
 	})
 	add(&variant{
-		name: "bare-forkexec", desc: "syscall.ForkExec + wait4", cmd: "/bin/true", baseline: "bare", required: true,
+		name: "bare-forkexec", desc: "syscall.ForkExec + wait4", system: "bare (Go fork+exec)", command: "true", cmd: "/bin/true", baseline: "bare", required: true,
 		run: func() error { return forkExecWait(trueArgv, e.devnull) },
 	})
-
-	pol := e.policy(false)
 	add(&variant{
-		name: "sandlock", desc: "Go API sandbox.Run, supervised", cmd: "/bin/true", baseline: "bare", required: true,
-		run: func() error {
-			return checkResult(sandbox.Run(pol, trueArgv, sandbox.Options{Stdout: sandbox.Null(), Stderr: sandbox.Null()}))
-		},
-	})
-	polDenied := e.policy(true)
-	add(&variant{
-		name: "sandlock-fsdenied", desc: "Go API, fs_denied " + deniedPath, cmd: "/bin/true", baseline: "bare", required: true,
-		run: func() error {
-			return checkResult(sandbox.Run(polDenied, trueArgv, sandbox.Options{Stdout: sandbox.Null(), Stderr: sandbox.Null()}))
-		},
-	})
-
-	add(&variant{
-		name: "bare-echo", desc: "os/exec Output", cmd: "/bin/echo hi", required: true,
+		name: "bare-echo", desc: "os/exec Output", system: "bare (Go os/exec)", command: "echo", cmd: "/bin/echo hi", required: true,
 		run: func() error {
 			out, err := exec.Command(echoArgv[0], echoArgv[1:]...).Output()
 			if err != nil {
@@ -123,8 +138,16 @@ func (e *env) variants(launchers [2]string) []*variant {
 			return checkOutput(out)
 		},
 	})
+
+	pol := e.policy(false)
 	add(&variant{
-		name: "sandlock-echo", desc: "Go API, stdout captured", cmd: "/bin/echo hi", baseline: "bare-echo", required: true,
+		name: "sandlock", desc: "Go API sandbox.Run, supervised", system: "sandlock Go API", command: "true", cmd: "/bin/true", baseline: "bare", required: true,
+		run: func() error {
+			return checkResult(sandbox.Run(pol, trueArgv, sandbox.Options{Stdout: sandbox.Null(), Stderr: sandbox.Null()}))
+		},
+	})
+	add(&variant{
+		name: "sandlock-echo", desc: "Go API, stdout captured", system: "sandlock Go API", command: "echo", cmd: "/bin/echo hi", baseline: "bare-echo", required: true,
 		run: func() error {
 			res, err := sandbox.Run(pol, echoArgv, sandbox.Options{Stdout: sandbox.Capture(), Stderr: sandbox.Null()})
 			if err := checkResult(res, err); err != nil {
@@ -133,18 +156,93 @@ func (e *env) variants(launchers [2]string) []*variant {
 			return checkOutput(res.Stdout)
 		},
 	})
+	polDenied := e.policy(true)
+	add(&variant{
+		name: "sandlock-fsdenied", desc: "Go API, fs_denied " + deniedPath, system: "sandlock Go API, fs_denied", command: "true", cmd: "/bin/true", baseline: "bare", required: true,
+		run: func() error {
+			return checkResult(sandbox.Run(polDenied, trueArgv, sandbox.Options{Stdout: sandbox.Null(), Stderr: sandbox.Null()}))
+		},
+	})
+
+	// The C ABI, from a C program linked to libsandlock.so.0. Its bare
+	// variants are posix_spawn in the same process: the fair baseline.
+	for _, v := range e.hostVariants(hostSpec{
+		name: "C", argv: append([]string{cfg.chost}, e.readable...),
+		missing: "skipped: no C host (make bench builds it: build/bench/chost, or pass -chost)",
+	}, []hostReq{
+		{"c-bare", "posix_spawn + waitpid in the C host", "bare (C posix_spawn)", "true", "bare", "bare true"},
+		{"c-bare-echo", "posix_spawn, stdout on a pipe, in the C host", "bare (C posix_spawn)", "echo", "bare-echo", "bare echo"},
+		{"capi", "C ABI sandlock_spawn + wait + free", "sandlock C ABI", "true", "c-bare", "sandlock true"},
+		{"capi-echo", "C ABI, stdout captured", "sandlock C ABI", "echo", "c-bare-echo", "sandlock echo"},
+	}) {
+		add(v)
+	}
+
+	// Python: a bare host (os.posix_spawn) that imports nothing, the
+	// project's package (python/) and the original sandlock from PyPI.
+	pyhost := func(python string) []string {
+		if python == "" || cfg.pyhost == "" {
+			return []string{""}
+		}
+		return append([]string{python, cfg.pyhost}, e.readable...)
+	}
+	for _, v := range e.hostVariants(hostSpec{
+		name: "Python bare", argv: append(pyhost(cfg.python), "--bare"), greet: true,
+		missing: "skipped: no python3 (or no pyhost.py: pass -pyhost)",
+	}, []hostReq{
+		{"py-bare", "os.posix_spawn + waitpid in Python", "bare (Python posix_spawn)", "true", "bare", "bare true"},
+		{"py-bare-echo", "os.posix_spawn, stdout on a pipe, in Python", "bare (Python posix_spawn)", "echo", "bare-echo", "bare echo"},
+	}) {
+		add(v)
+	}
+	var pyEnv []string
+	if cfg.pypath != "" {
+		pyEnv = append(pyEnv, "PYTHONPATH="+filepath.Join(cfg.pypath, "src")+string(os.PathListSeparator)+cfg.pypath)
+	}
+	if cfg.lib != "" {
+		pyEnv = append(pyEnv, "SANDLOCK_LIB="+cfg.lib)
+	}
+	pypath := cfg.pypath
+	for _, v := range e.hostVariants(hostSpec{
+		name: "Python", argv: pyhost(cfg.python), env: pyEnv, greet: true,
+		missing: "skipped: no python3 (or no pyhost.py: pass -pyhost)",
+		check: func(ready string) error {
+			if pypath == "" {
+				return errors.New("no -pypath (the project's python/ directory) given")
+			}
+			dir, _, _ := strings.Cut(ready, " ")
+			if !underDir(dir, pypath) {
+				return fmt.Errorf("imported %s, not the project's package under %s", dir, pypath)
+			}
+			return nil
+		},
+	}, []hostReq{
+		{"python", "Python package Sandbox(Policy).run", "sandlock Python", "true", "py-bare", "sandlock true"},
+		{"python-echo", "Python package, output checked", "sandlock Python", "echo", "py-bare-echo", "sandlock echo"},
+	}) {
+		add(v)
+	}
+	for _, v := range e.hostVariants(hostSpec{
+		name: "original Python", argv: pyhost(cfg.pythonOrig), env: []string{"PYTHONPATH="}, greet: true,
+		missing: "skipped: no interpreter with the original sandlock (pip install sandlock) given; pass -python-orig",
+	}, []hostReq{
+		{"python-orig", "original sandlock (PyPI) Sandbox.run", "original sandlock (PyPI, Python)", "true", "py-bare", "sandlock true"},
+		{"python-orig-echo", "original sandlock (PyPI), output checked", "original sandlock (PyPI, Python)", "echo", "py-bare-echo", "sandlock echo"},
+	}) {
+		add(v)
+	}
 
 	// The exec-only Go launchers: the floor for any Go CLI. The static one
 	// is the reference of the CLI target; the cgo one shows what dynamic
 	// linking adds (the CLI is a cgo program).
 	for _, l := range []struct {
-		name, desc, path, flag string
-		cgo                    bool
+		name, desc, system, path, flag string
+		cgo                            bool
 	}{
-		{"go-launcher", "os/exec of a static Go exec-only launcher", launchers[0], "-launcher", false},
-		{"go-launcher-cgo", "os/exec of the same launcher built with cgo", launchers[1], "-launcher-cgo", true},
+		{"go-launcher", "os/exec of a static Go exec-only launcher", "Go exec-only launcher", cfg.launchers[0], "-launcher", false},
+		{"go-launcher-cgo", "os/exec of the same launcher built with cgo", "Go exec-only launcher (cgo)", cfg.launchers[1], "-launcher-cgo", true},
 	} {
-		v := &variant{name: l.name, desc: l.desc, baseline: "bare"}
+		v := &variant{name: l.name, desc: l.desc, system: l.system, command: "true", baseline: "bare"}
 		path, cgo, flagName := l.path, l.cgo, l.flag
 		v.prepare = func() error {
 			if path == "" {
@@ -160,42 +258,70 @@ func (e *env) variants(launchers [2]string) []*variant {
 		add(v)
 	}
 
-	cv := &variant{name: "cli", desc: "os/exec of sandlock run", baseline: "bare"}
-	if cli := os.Getenv("SANDLOCK_CLI"); cli == "" {
-		cv.skip = "skipped: SANDLOCK_CLI not set (make cli, then SANDLOCK_CLI=$PWD/build/sandlock)"
-	} else {
-		args := []string{"run"}
-		for _, p := range e.readable {
-			args = append(args, "-r", p)
-		}
-		args = append(append(args, "--"), trueArgv...)
-		cv.cmd = cli + " " + strings.Join(args, " ")
-		cv.run = func() error { return runQuiet(cli, args...) }
+	// Command-line sandboxes: the sandlock CLI, bubblewrap (binds only, the
+	// strictest comparison, and a typical isolating run with new
+	// namespaces) and firejail with a comparable confinement.
+	cli := os.Getenv("SANDLOCK_CLI")
+	cliArgs := []string{"run"}
+	for _, p := range e.readable {
+		cliArgs = append(cliArgs, "-r", p)
 	}
-	add(cv)
-
-	// bwrap: the minimal read-only view (the strictest comparison), and a
-	// typical isolating invocation with new namespaces, /proc and /dev.
+	cliArgs = append(cliArgs, "--")
 	bw, bwErr := exec.LookPath("bwrap")
-	for _, b := range []struct {
-		name, desc string
-		extra      []string
+	fj, fjErr := exec.LookPath("firejail")
+	for _, c := range []struct {
+		name, desc, system, path, missing string
+		args                              []string
 	}{
-		{"bwrap", "os/exec of bubblewrap, read-only binds only", nil},
-		{"bwrap-unshare", "os/exec of bubblewrap with --unshare-all --proc --dev", []string{"--unshare-all", "--proc", "/proc", "--dev", "/dev"}},
+		{"cli", "os/exec of sandlock run", "sandlock CLI", cli, "skipped: SANDLOCK_CLI not set (make cli, then SANDLOCK_CLI=$PWD/build/sandlock)", cliArgs},
+		{"bwrap", "os/exec of bubblewrap, read-only binds only", "bubblewrap (binds only)", bw, missingTool("bwrap", "bubblewrap", bwErr), bwrapArgs(e.readable)},
+		{"bwrap-unshare", "os/exec of bubblewrap with --unshare-all --proc --dev", "bubblewrap --unshare-all", bw, missingTool("bwrap", "bubblewrap", bwErr),
+			append(bwrapArgs(e.readable), "--unshare-all", "--proc", "/proc", "--dev", "/dev")},
+		{"firejail", "os/exec of firejail --noprofile --seccomp --nonewprivs --caps.drop=all --read-only=/", "firejail", fj, missingTool("firejail", "firejail", fjErr), firejailArgs},
 	} {
-		v := &variant{name: b.name, desc: b.desc, baseline: "bare"}
-		if bwErr != nil {
-			v.skip = "skipped: bwrap not installed"
-		} else {
-			args := append(bwrapArgs(e.readable), b.extra...)
-			args = append(args, trueArgv...)
-			v.cmd = bw + " " + strings.Join(args, " ")
-			v.run = func() error { return runQuiet(bw, args...) }
+		for _, echo := range []bool{false, true} {
+			v := &variant{name: c.name, desc: c.desc, system: c.system, command: "true", baseline: "bare"}
+			argv := trueArgv
+			if echo {
+				v.name += "-echo"
+				v.desc += ", output checked"
+				v.command, v.baseline, argv = "echo", "bare-echo", echoArgv
+			}
+			if c.path == "" {
+				v.skip = c.missing
+				add(v)
+				continue
+			}
+			path, args := c.path, append(append([]string(nil), c.args...), argv...)
+			v.cmd = path + " " + strings.Join(args, " ")
+			if echo {
+				v.run = func() error {
+					out, err := outputQuiet(path, args...)
+					if err != nil {
+						return err
+					}
+					return checkOutput(out)
+				}
+			} else {
+				v.run = func() error { return runQuiet(path, args...) }
+			}
+			add(v)
 		}
-		add(v)
 	}
 	return vs
+}
+
+// firejailArgs confine about as much as sandlock's default policy does: a
+// read-only view of the whole file system, firejail's default seccomp
+// deny list, no_new_privs, no capabilities. (sandlock's view is narrower:
+// only the listed trees are visible at all.)
+var firejailArgs = []string{"--quiet", "--noprofile", "--seccomp", "--nonewprivs", "--caps.drop=all", "--read-only=/"}
+
+func missingTool(bin, pkg string, err error) string {
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf("skipped: %s not installed (make bench installs it as root: apt-get install -y %s)", bin, pkg)
 }
 
 // bwrapArgs gives bubblewrap the same read-only view as the sandlock
@@ -238,6 +364,22 @@ func forkExecWait(argv []string, devnull *os.File) error {
 		return fmt.Errorf("%s: status %v", argv[0], ws)
 	}
 	return nil
+}
+
+// outputQuiet runs a command and returns its stdout, keeping stderr for
+// the error message.
+func outputQuiet(path string, args ...string) ([]byte, error) {
+	var stderr bytes.Buffer
+	c := exec.Command(path, args...)
+	c.Stderr = &stderr
+	out, err := c.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return nil, fmt.Errorf("%v: %s", err, msg)
+		}
+		return nil, err
+	}
+	return out, nil
 }
 
 // runQuiet runs a command with its output discarded, keeping stderr for

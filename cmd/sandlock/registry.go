@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandlock/sandlock/core/sandbox"
+)
+
+// The registry of running sandboxes, for "sandlock list": one JSON file per
+// sandbox started by "sandlock run", in a directory private to the user,
+// $SANDLOCK_RUNTIME_DIR or /dev/shm/sandlock-$UID. The run writes its
+// entry when the command has started, rewrites it when a port mapping is
+// made (--port-remap) and removes it when it ends. An entry whose sandlock
+// process is gone (crashed, killed) is stale; "list" skips and removes it.
+
+// regEntry is one registry file.
+type regEntry struct {
+	Name    string `json:"name"`
+	Pid     int    `json:"pid"`
+	Command string `json:"command"`
+	Started string `json:"started"`
+	// HostPid and HostStart name the sandlock process that runs the
+	// sandbox (pid and start time, so that a recycled pid is no match).
+	HostPid      int                   `json:"host_pid"`
+	HostStart    uint64                `json:"host_start"`
+	Ports        []sandbox.PortMapping `json:"ports"`
+	AllowedHosts []string              `json:"allowed_hosts,omitempty"`
+}
+
+func registryDir() string {
+	if d := os.Getenv("SANDLOCK_RUNTIME_DIR"); d != "" {
+		return d
+	}
+	return fmt.Sprintf("/dev/shm/sandlock-%d", os.Getuid())
+}
+
+// openRegistry returns the registry directory, creating it if needed. It
+// refuses a directory it does not own or that others can write: in a
+// shared /dev/shm another user could have made it first.
+func openRegistry(create bool) (string, error) {
+	dir := registryDir()
+	if create {
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return "", err
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return "", err
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return "", fmt.Errorf("%s is not a directory", dir)
+	case int(st.Uid) != os.Getuid():
+		return "", fmt.Errorf("%s belongs to uid %d, not to us", dir, st.Uid)
+	case st.Mode&0o022 != 0:
+		return "", fmt.Errorf("%s is writable by others (mode %o)", dir, st.Mode&0o777)
+	}
+	return dir, nil
+}
+
+func entryPath(dir, name string) string { return filepath.Join(dir, name+".json") }
+
+// startTime returns field 22 of /proc/PID/stat, 0 when pid does not exist.
+func startTime(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(f[19], 10, 64)
+	return v
+}
+
+// alive reports whether the sandlock process of e still runs.
+func (e *regEntry) alive() bool {
+	return e.HostPid > 0 && e.HostStart != 0 && startTime(e.HostPid) == e.HostStart
+}
+
+func readEntry(path string) (*regEntry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var e regEntry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// registration is the entry of one running sandbox.
+type registration struct {
+	mu   sync.Mutex
+	path string
+	e    regEntry
+	done bool
+}
+
+// errNameInUse: another running sandbox has the name.
+var errNameInUse = errors.New("a running sandbox already has this name")
+
+// nameTaken reports whether a running sandbox of another sandlock process
+// is registered under name.
+func nameTaken(name string) bool {
+	dir, err := openRegistry(false)
+	if err != nil {
+		return false
+	}
+	e, err := readEntry(entryPath(dir, name))
+	return err == nil && e.alive() && e.HostPid != os.Getpid()
+}
+
+// register records sb under name. A live entry of the same name is
+// errNameInUse; other failures leave the sandbox unlisted, which the caller
+// reports as a warning.
+func register(name string, sb *sandbox.Sandbox, argv []string, hosts []string) (*registration, error) {
+	dir, err := openRegistry(true)
+	if err != nil {
+		return nil, err
+	}
+	r := &registration{path: entryPath(dir, name), e: regEntry{
+		Name: name, Pid: sb.Pid(), Command: strings.Join(argv, " "),
+		Started: time.Now().UTC().Format(time.RFC3339), HostPid: os.Getpid(),
+		HostStart: startTime(os.Getpid()), Ports: []sandbox.PortMapping{}, AllowedHosts: hosts,
+	}}
+	if old, err := readEntry(r.path); err == nil && old.alive() && old.HostPid != os.Getpid() {
+		return nil, errNameInUse
+	}
+	if err := r.write(); err != nil {
+		return nil, err
+	}
+	sb.WatchPorts(func(pm []sandbox.PortMapping) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.done {
+			return
+		}
+		r.e.Ports = append([]sandbox.PortMapping{}, pm...)
+		_ = r.writeLocked()
+	})
+	return r, nil
+}
+
+func (r *registration) write() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writeLocked()
+}
+
+// writeLocked replaces the entry atomically (a reader never sees half).
+func (r *registration) writeLocked() error {
+	b, err := json.Marshal(&r.e)
+	if err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", r.path, os.Getpid())
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, r.path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// remove deletes the entry, if it is still ours.
+func (r *registration) remove() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done = true
+	if e, err := readEntry(r.path); err == nil && e.HostPid == os.Getpid() && e.HostStart == r.e.HostStart {
+		os.Remove(r.path)
+	}
+}
+
+// listEntries returns the live entries, by name, and removes stale ones.
+func listEntries() ([]*regEntry, error) {
+	dir, err := openRegistry(false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*regEntry
+	for _, p := range names {
+		e, err := readEntry(p)
+		if err != nil {
+			continue // being written, or not ours to judge
+		}
+		if !e.alive() {
+			os.Remove(p)
+			continue
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+const listUsage = `usage: sandlock list [--json]
+
+List the sandboxes started by "sandlock run" of this user that are still
+running: name, pid of the main process, the port mappings of --port-remap
+(VIRTUAL->REAL: the sandbox sees VIRTUAL, clients outside connect to REAL)
+and the --net-allow-host list.
+
+Flags:
+  --json     one JSON array of entries instead of the table
+  -h, --help this text
+
+The entries live in $SANDLOCK_RUNTIME_DIR, by default /dev/shm/sandlock-$UID.
+`
+
+// listCmd is "sandlock list".
+func listCmd(args []string, stdout, stderr io.Writer) int {
+	asJSON := false
+	for _, a := range args {
+		switch a {
+		case "-h", "--help":
+			fmt.Fprint(stdout, listUsage)
+			return 0
+		case "--json":
+			asJSON = true
+		default:
+			fmt.Fprintf(stderr, "sandlock list: unexpected argument %q\n%s", a, listUsage)
+			return exitUsage
+		}
+	}
+	entries, err := listEntries()
+	if err != nil {
+		fmt.Fprintf(stderr, "sandlock list: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		if entries == nil {
+			entries = []*regEntry{}
+		}
+		b, _ := json.MarshalIndent(entries, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+		return 0
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tPID\tPORTS\tALLOWED HOSTS\tCOMMAND")
+	for _, e := range entries {
+		ps := make([]string, 0, len(e.Ports))
+		for _, p := range e.Ports {
+			ps = append(ps, fmt.Sprintf("%d->%d", p.Virtual, p.Real))
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", e.Name, e.Pid, orDash(strings.Join(ps, ",")),
+			orDash(strings.Join(e.AllowedHosts, ",")), e.Command)
+	}
+	w.Flush()
+	return 0
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

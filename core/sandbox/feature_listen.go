@@ -1,0 +1,36 @@
+package sandbox
+
+import (
+	"slices"
+
+	"github.com/sandlock/sandlock/core/supervisor/handlers"
+)
+
+// listen() on an unbound TCP socket autobinds an ephemeral port without a
+// Landlock bind check: mediate it unless the policy allows binding port 0
+// (an ephemeral port) anyway, or remaps ports (binds are done on behalf).
+func init() {
+	registerFeature(feature{name: "listen", order: orderNetwork + 1, prepare: func(b *buildCtx) (instance, error) {
+		if slices.Contains(b.Policy.NetBind, 0) || b.Policy.PortRemap {
+			return nil, nil
+		}
+		// In allowlist mode a notified syscall would pass the allowlist:
+		// an allowlist without listen already refuses it.
+		if b.Policy.AllowSyscalls != nil && !slices.Contains(b.Policy.AllowSyscalls, "listen") {
+			return nil, nil
+		}
+		b.Notify("listen")
+		return listenInstance{}, nil
+	}})
+}
+
+type listenInstance struct{}
+
+func (listenInstance) install(s *Sandbox) error {
+	if nr, ok := lookupNr("listen"); ok {
+		(&handlers.Listen{Index: s.index}).Register(s.sup, nr)
+	}
+	return nil
+}
+
+func (listenInstance) close() {}
