@@ -174,6 +174,17 @@ func (f *Files) lookup(c *call, dirfd int32, path string, follow, empty bool, re
 	})
 }
 
+// lookupArg reads the path in argument arg of the notification and
+// resolves it from the child's point of view: the common first step of the
+// handlers whose last path argument is the one they act on.
+func (f *Files) lookupArg(c *call, dirfd int32, arg int, follow, empty bool, resolve uint64) (resolved, unix.Errno) {
+	path, e := c.str(arg)
+	if e != 0 {
+		return resolved{parent: -1, obj: -1}, e
+	}
+	return f.lookup(c, dirfd, path, follow, empty, resolve)
+}
+
 func selfFd(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
 func (f *Files) unlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
@@ -189,11 +200,7 @@ func (f *Files) unlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor
 	case "unlinkat":
 		dirfd, pathArg, flags = c.dirfd(0), 1, int(uint32(n.Data.Args[2]))
 	}
-	path, e := c.str(pathArg)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	r, e := f.lookup(c, dirfd, path, false, false, 0)
+	r, e := f.lookupArg(c, dirfd, pathArg, false, false, 0)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
@@ -236,11 +243,7 @@ func (f *Files) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.
 	case "mknodat":
 		dirfd, pathArg, mode, dev = c.dirfd(0), 1, uint32(a[2]), a[3]
 	}
-	path, e := c.str(pathArg)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	r, e := f.lookup(c, dirfd, path, false, false, 0)
+	r, e := f.lookupArg(c, dirfd, pathArg, false, false, 0)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
@@ -382,11 +385,7 @@ func (f *Files) symlink(s *supervisor.Supervisor, n *supervisor.Notif) superviso
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
-	newp, e := c.str(na)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	rn, e := f.lookup(c, nd, newp, false, false, 0)
+	rn, e := f.lookupArg(c, nd, na, false, false, 0)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
@@ -410,12 +409,8 @@ func (f *Files) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervis
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
-	path, e := c.str(0)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
 	length := int64(n.Data.Args[1])
-	r, e := f.lookup(c, unix.AT_FDCWD, path, true, false, 0)
+	r, e := f.lookupArg(c, unix.AT_FDCWD, 0, true, false, 0)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
@@ -449,11 +444,7 @@ func (f *Files) exec(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.R
 	if c.name == "execveat" {
 		dirfd, pathArg, flags = c.dirfd(0), 1, int(uint32(n.Data.Args[4]))
 	}
-	path, e := c.str(pathArg)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	r, e := f.lookup(c, dirfd, path, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0, 0)
+	r, e := f.lookupArg(c, dirfd, pathArg, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0, 0)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
