@@ -167,7 +167,7 @@ examples: lib ## Build the C example against a staged install via pkg-config, an
 
 .PHONY: lint
 lint: ## gofmt, go vet and staticcheck
-	@test -z "$$(gofmt -l core cmd $$(ls -d capi tests 2>/dev/null))" || { gofmt -l core cmd; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l core cmd $$(ls -d capi tests internal 2>/dev/null))" || { gofmt -l core cmd $$(ls -d capi tests internal 2>/dev/null); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck -tags $(GOTAGS) ./...

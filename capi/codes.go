@@ -59,4 +59,5 @@ const (
 	reasonSignaled = 1 // SANDLOCK_REASON_SIGNALED
 	reasonKilled   = 2 // SANDLOCK_REASON_KILLED
 	reasonTimeout  = 3 // SANDLOCK_REASON_TIMEOUT
+	reasonMemory   = 4 // SANDLOCK_REASON_MEMORY_LIMIT
 )

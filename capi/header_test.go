@@ -85,6 +85,7 @@ func TestConstantsMatchHeader(t *testing.T) {
 		"SANDLOCK_BRANCH_COMMIT":         branchCommit, "SANDLOCK_BRANCH_ABORT": branchAbort, "SANDLOCK_BRANCH_KEEP": branchKeep,
 		"SANDLOCK_REASON_EXITED": reasonExited, "SANDLOCK_REASON_SIGNALED": reasonSignaled,
 		"SANDLOCK_REASON_KILLED": reasonKilled, "SANDLOCK_REASON_TIMEOUT": reasonTimeout,
+		"SANDLOCK_REASON_MEMORY_LIMIT": reasonMemory,
 	}
 	for name, v := range want {
 		got, ok := ints[name]

@@ -218,6 +218,8 @@ func reasonCode(r sandbox.Reason) int {
 		return reasonKilled
 	case sandbox.Timeout:
 		return reasonTimeout
+	case sandbox.MemoryLimit:
+		return reasonMemory
 	}
 	return codeEINTERNAL
 }

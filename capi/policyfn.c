@@ -38,6 +38,13 @@ void sl_pfn_queue_free(struct sl_pfn_queue *q)
 {
     if (q == NULL)
         return;
+    /* Only observed events can be left (close cancelled the held ones),
+     * and only when no lane was left to deliver them. */
+    for (struct sl_pfn_req *r = q->head; r != NULL;) {
+        struct sl_pfn_req *next = r->next;
+        free(r);
+        r = next;
+    }
     pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->mu);
     free(q);
@@ -161,7 +168,7 @@ void sl_pfn_serve(struct sl_pfn_queue *q, sandlock_ctx_t *ctx, struct sl_pfn_lan
             pthread_cond_wait(&q->cv, &q->mu);
             q->idle--;
         }
-        if (q->closed) {
+        if (q->head == NULL) { /* closed and drained */
             pthread_mutex_unlock(&q->mu);
             return;
         }
@@ -193,24 +200,50 @@ void sl_pfn_serve(struct sl_pfn_queue *q, sandlock_ctx_t *ctx, struct sl_pfn_lan
 
 void sl_pfn_close(struct sl_pfn_queue *q)
 {
+    /* Held calls are cancelled (their waiter denies them); observed events
+     * stay queued and the lanes deliver them before they leave, so that a
+     * run's last events are not lost when the sandbox ends. */
     pthread_mutex_lock(&q->mu);
     q->closed = 1;
-    struct sl_pfn_req *r = q->head;
-    q->head = q->tail = NULL;
-    q->len = 0;
-    pthread_mutex_unlock(&q->mu);
-    pthread_cond_broadcast(&q->cv);
+    struct sl_pfn_req *r = q->head, *keep = NULL, *tail = NULL, *cancel = NULL;
+    uint64_t len = 0;
     while (r != NULL) {
         struct sl_pfn_req *next = r->next;
-        if (!r->held) {
-            free(r);
-        } else if (cas_state(r, SL_PFN_QUEUED, SL_PFN_CANCELLED)) {
-            futex_wake(&r->state);
+        if (r->held) {
+            r->next = cancel;
+            cancel = r;
         } else {
-            free(r); /* abandoned */
+            r->next = NULL;
+            if (tail != NULL)
+                tail->next = r;
+            else
+                keep = r;
+            tail = r;
+            len++;
         }
         r = next;
     }
+    q->head = keep;
+    q->tail = tail;
+    q->len = len;
+    pthread_mutex_unlock(&q->mu);
+    pthread_cond_broadcast(&q->cv);
+    while (cancel != NULL) {
+        struct sl_pfn_req *next = cancel->next;
+        if (cas_state(cancel, SL_PFN_QUEUED, SL_PFN_CANCELLED))
+            futex_wake(&cancel->state);
+        else
+            free(cancel); /* abandoned */
+        cancel = next;
+    }
+}
+
+uint64_t sl_pfn_len(struct sl_pfn_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t n = q->len;
+    pthread_mutex_unlock(&q->mu);
+    return n;
 }
 
 int sl_pfn_idle(struct sl_pfn_queue *q)

@@ -206,22 +206,28 @@ func (b *cBackend) Close() {
 	b.release()
 }
 
-// waitIdleLanes waits until every lane that is not inside the callback has
-// left the closed queue (they wake at once), so that user_data is released
-// when the sandbox is, unless a callback is still running.
+// drainTimeout bounds how long the end of a sandbox waits for its queued
+// observed events to reach the callback; the same bound as a held verdict.
+const drainTimeout = 5 * time.Second
+
+// waitIdleLanes waits until the observed events still queued have been
+// delivered and every lane that is not inside the callback has left the
+// closed queue, so that user_data is released when the sandbox is and a
+// run's last events reach the callback before the run is reported over.
+// A callback that is still running is not waited for, and the whole wait
+// is bounded: a slow callback cannot hold the sandbox's end for long.
 func (b *cBackend) waitIdleLanes() {
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(drainTimeout)
 	for {
 		b.mu.Lock()
-		busy := true
+		done := C.sl_pfn_len(b.q) == 0
 		for l := range b.attached {
-			if C.sl_pfn_in_call(l.c) == 0 {
-				busy = false
-				break
+			if done && C.sl_pfn_in_call(l.c) == 0 {
+				done = false
 			}
 		}
 		b.mu.Unlock()
-		if busy || time.Now().After(deadline) {
+		if done || time.Now().After(deadline) {
 			return
 		}
 		time.Sleep(100 * time.Microsecond)

@@ -98,13 +98,17 @@ int sl_pfn_wait(struct sl_pfn_req *r, int64_t timeout_ns, int32_t *verdict);
  * just before; r is then freed. */
 int sl_pfn_abandon(struct sl_pfn_req *r, int32_t *verdict);
 
-/* Serve q on this thread until it closes: wait for a request, run the
- * callback on it, hand the verdict to its waiter. */
+/* Serve q on this thread until it is closed and empty: wait for a request,
+ * run the callback on it, hand the verdict to its waiter. */
 void sl_pfn_serve(struct sl_pfn_queue *q, sandlock_ctx_t *ctx, struct sl_pfn_lane *lane);
 
-/* Close q: queued held requests are cancelled (their waiters wake), the
- * rest freed; serving threads return once their callback is done. */
+/* Close q to new requests: queued held requests are cancelled (their
+ * waiters wake); queued observed events stay and are still delivered;
+ * serving threads return once the queue is empty. */
 void sl_pfn_close(struct sl_pfn_queue *q);
+
+/* Requests queued. */
+uint64_t sl_pfn_len(struct sl_pfn_queue *q);
 
 /* Threads waiting for a request. */
 int sl_pfn_idle(struct sl_pfn_queue *q);

@@ -6,6 +6,10 @@ package main
 import "C"
 
 import (
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
 	"unsafe"
 
 	"github.com/sandlock/sandlock/core/sandbox"
@@ -214,4 +218,32 @@ func capi_run(p *C.sandlock_policy_t, argv **C.char, timeoutMs C.int64_t, out **
 		*out = r
 		return nil
 	})
+}
+
+// With SANDLOCK_DEBUG_STACKS set, SIGUSR2 makes the library write every
+// goroutine's stack to stderr. A C host does not get Go's SIGQUIT dump (a
+// c-shared runtime leaves SIGQUIT to the host), and a host stuck in
+// sandlock_sandbox_wait needs the engine's side of the story; the stress
+// tests' C host sends itself SIGUSR2 when a wait stalls. Off by default:
+// the library must not take a signal the host may use.
+func init() {
+	if os.Getenv("SANDLOCK_DEBUG_STACKS") == "" {
+		return
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR2)
+	go func() {
+		for range c {
+			buf := make([]byte, 1<<20)
+			for {
+				n := runtime.Stack(buf, true)
+				if n < len(buf) {
+					buf = buf[:n]
+					break
+				}
+				buf = make([]byte, 2*len(buf))
+			}
+			_, _ = os.Stderr.Write(buf)
+		}
+	}()
 }

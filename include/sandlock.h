@@ -446,7 +446,10 @@ SANDLOCK_API int sandlock_policy_set_https_key(sandlock_policy_t *p,
 
 /*
  * max_memory: anonymous-memory budget of the whole sandbox in bytes.
- * 0 (default) is unlimited.
+ * 0 (default) is unlimited. An allocation past the budget fails with
+ * ENOMEM; growth no system call announces (stack, a bss mapped by execve)
+ * found past it kills the sandbox, whose result's reason is then
+ * SANDLOCK_REASON_MEMORY_LIMIT.
  */
 SANDLOCK_API int sandlock_policy_set_max_memory(sandlock_policy_t *p,
                                                 uint64_t bytes);
@@ -658,6 +661,13 @@ SANDLOCK_API int sandlock_policy_set_on_error(sandlock_policy_t *p,
  * sandbox is stopped, so it is what the kernel runs. The connect, send and
  * bind addresses are those the supervisor uses when it performs the call
  * for the sandbox.
+ *
+ * Observed events (not held) are queued for the callback without making
+ * the call wait. When the callback falls more than 4096 events behind, new
+ * observed events are dropped (never a held one: a held call that finds
+ * the queue full is denied). Observed events still queued when the sandbox
+ * ends are delivered before the sandbox's end is reported, for at most
+ * 5 seconds.
  *
  * Fail closed. A held call is denied (EPERM) when the callback returns a
  * value that is not a SANDLOCK_VERDICT_* value or an errno (1..4095), when
@@ -1053,7 +1063,11 @@ enum sandlock_reason {
     SANDLOCK_REASON_EXITED = 0,   /* the main process exited by itself */
     SANDLOCK_REASON_SIGNALED = 1, /* a signal the library did not send */
     SANDLOCK_REASON_KILLED = 2,   /* sandlock_sandbox_kill() */
-    SANDLOCK_REASON_TIMEOUT = 3   /* the timeout expired */
+    SANDLOCK_REASON_TIMEOUT = 3,  /* the timeout expired */
+    /* max_memory: the sandbox was found holding more than its budget and
+     * was killed (the signal is SIGKILL). An allocation the budget
+     * refuses fails with ENOMEM instead and kills nothing. */
+    SANDLOCK_REASON_MEMORY_LIMIT = 4
 };
 
 /*

@@ -116,6 +116,8 @@ type registration struct {
 	path string
 	e    regEntry
 	done bool
+	// written is what the entry file last received from us.
+	written []byte
 }
 
 // errNameInUse: another running sandbox has the name.
@@ -175,14 +177,16 @@ func (r *registration) writeLocked() error {
 	if err != nil {
 		return err
 	}
+	b = append(b, '\n')
 	tmp := fmt.Sprintf("%s.tmp-%d", r.path, os.Getpid())
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, r.path); err != nil {
 		os.Remove(tmp)
 		return err
 	}
+	r.written = b
 	return nil
 }
 
@@ -194,7 +198,10 @@ func (r *registration) remove() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done = true
-	if e, err := readEntry(r.path); err == nil && e.HostPid == os.Getpid() && e.HostStart == r.e.HostStart {
+	// The file is still ours if it holds what we last wrote (it names
+	// our pid and start time); comparing bytes spares decoding the JSON,
+	// whose first use costs a tenth of a millisecond in a fresh process.
+	if b, err := os.ReadFile(r.path); err == nil && r.written != nil && bytes.Equal(b, r.written) {
 		os.Remove(r.path)
 	}
 }

@@ -220,18 +220,24 @@ func addPathRule(rulesetFD int, p pathRule) error {
 	}
 	defer unix.Close(fd)
 
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("landlock: %s %q: fstat: %w", p.list, p.path, err)
+	// Most entries are directories: try the rule as given first and look
+	// at the object's type only when the kernel refuses it (EINVAL), which
+	// saves an fstat per path on every spawn.
+	attr := ll.PathBeneathAttr{AllowedAccess: p.rights, ParentFd: fd}
+	err = ll.LandlockAddPathBeneathRule(rulesetFD, &attr, 0)
+	if err != nil && errors.Is(err, unix.EINVAL) && p.rights&^fileRights != 0 {
+		var st unix.Stat_t
+		if serr := unix.Fstat(fd, &st); serr != nil {
+			return fmt.Errorf("landlock: %s %q: fstat: %w", p.list, p.path, serr)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			// A file, device, socket or fifo: directory rights make
+			// the kernel reject the whole rule.
+			attr.AllowedAccess = p.rights & fileRights
+			err = ll.LandlockAddPathBeneathRule(rulesetFD, &attr, 0)
+		}
 	}
-	rights := p.rights
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		// A file, device, socket or fifo: directory rights make the
-		// kernel reject the whole rule.
-		rights &= fileRights
-	}
-	attr := ll.PathBeneathAttr{AllowedAccess: rights, ParentFd: fd}
-	if err := ll.LandlockAddPathBeneathRule(rulesetFD, &attr, 0); err != nil {
+	if err != nil {
 		return errnoError(fmt.Sprintf("landlock_add_rule %q", p.path), err)
 	}
 	return nil

@@ -46,291 +46,278 @@ func (b *Builder) note(err error) *Builder {
 	return b
 }
 
-// nonNil turns nil into an empty slice, for fields where calling the setter
-// with no arguments must still mean "given, and empty".
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+// The setters come in four shapes, one helper each, so that every field is
+// stored and checked the same way: set overwrites a value, extend appends to
+// a list, addPorts to a port list and put to a map.
+
+// set overwrites a field with v and keeps err, the verdict of v's check
+// (nil for fields with nothing to check).
+func set[T any](b *Builder, field *T, v T, err error) *Builder {
+	*field = v
+	return b.note(err)
 }
 
-// sortedUnique puts a port list in the form Validate requires.
-func sortedUnique(ports []uint16) []uint16 {
-	slices.Sort(ports)
-	return slices.Compact(ports)
+// extend appends vs to a list field and keeps check's verdict on the whole
+// list.
+func extend[T any](b *Builder, list *[]T, vs []T, check func([]T) error) *Builder {
+	*list = append(*list, vs...)
+	return b.note(check(*list))
+}
+
+// given turns a nil list into an empty one, for fields where calling the
+// setter with no arguments must still mean "given, and empty".
+func given[T any](list *[]T) *[]T {
+	if *list == nil {
+		*list = []T{}
+	}
+	return list
+}
+
+// named binds a check to the field name its errors carry.
+func named[T any](field string, check func(string, T) error) func(T) error {
+	return func(v T) error { return check(field, v) }
+}
+
+// addPorts appends ports to a port list, kept sorted and unique as Validate
+// requires.
+func addPorts(b *Builder, list *[]uint16, ports []uint16) *Builder {
+	*list = append(*list, ports...)
+	slices.Sort(*list)
+	*list = slices.Compact(*list)
+	return b
+}
+
+// put sets key to value in a map field, making the map on first use, and
+// keeps check's verdict on that entry alone.
+func put(b *Builder, m *map[string]string, key, value string, check func(map[string]string) error) *Builder {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[key] = value
+	return b.note(check(map[string]string{key: value}))
 }
 
 // FsWritable appends paths granted read and write access.
 func (b *Builder) FsWritable(paths ...string) *Builder {
-	b.p.FsWritable = append(b.p.FsWritable, paths...)
-	return b.note(checkWritablePaths("fs_writable", b.p.FsWritable))
+	return extend(b, &b.p.FsWritable, paths, named("fs_writable", checkWritablePaths))
 }
 
 // FsReadable appends paths granted read access.
 func (b *Builder) FsReadable(paths ...string) *Builder {
-	b.p.FsReadable = append(b.p.FsReadable, paths...)
-	return b.note(checkPaths("fs_readable", b.p.FsReadable))
+	return extend(b, &b.p.FsReadable, paths, named("fs_readable", checkPaths))
 }
 
 // FsDenied appends paths carved out of the granted trees.
 func (b *Builder) FsDenied(paths ...string) *Builder {
-	b.p.FsDenied = append(b.p.FsDenied, paths...)
-	return b.note(checkPaths("fs_denied", b.p.FsDenied))
+	return extend(b, &b.p.FsDenied, paths, named("fs_denied", checkPaths))
 }
 
 // DenySyscalls appends to a deny list that replaces the default one; calling
 // it with no names gives an empty deny list.
 func (b *Builder) DenySyscalls(names ...string) *Builder {
-	b.p.DenySyscalls = append(nonNil(b.p.DenySyscalls), names...)
-	return b.note(checkSyscalls("deny_syscalls", b.p.DenySyscalls))
+	return extend(b, given(&b.p.DenySyscalls), names, named("deny_syscalls", checkSyscalls))
 }
 
 // AllowSyscalls appends to the syscall allowlist and turns allowlist mode on,
 // even when called with no names.
 func (b *Builder) AllowSyscalls(names ...string) *Builder {
-	b.p.AllowSyscalls = append(nonNil(b.p.AllowSyscalls), names...)
-	return b.note(checkSyscalls("allow_syscalls", b.p.AllowSyscalls))
+	return extend(b, given(&b.p.AllowSyscalls), names, named("allow_syscalls", checkSyscalls))
 }
 
 // NetAllowHosts appends to the host allowlist; calling it with no hosts
 // restricts the network to nothing.
 func (b *Builder) NetAllowHosts(hosts ...string) *Builder {
-	b.p.NetAllowHosts = append(nonNil(b.p.NetAllowHosts), hosts...)
-	return b.note(checkHosts("net_allow_hosts", b.p.NetAllowHosts))
+	return extend(b, given(&b.p.NetAllowHosts), hosts, named("net_allow_hosts", checkHosts))
 }
 
 // NoCoredump sets whether core files are disabled.
 func (b *Builder) NoCoredump(on bool) *Builder {
-	b.p.NoCoredump = on
-	return b
+	return set(b, &b.p.NoCoredump, on, nil)
 }
 
 // NetBind appends TCP ports allowed for bind; the list is kept sorted and
 // unique.
 func (b *Builder) NetBind(ports ...uint16) *Builder {
-	b.p.NetBind = sortedUnique(append(b.p.NetBind, ports...))
-	return b
+	return addPorts(b, &b.p.NetBind, ports)
 }
 
 // NetConnect appends TCP ports allowed for connect; the list is kept sorted
 // and unique.
 func (b *Builder) NetConnect(ports ...uint16) *Builder {
-	b.p.NetConnect = sortedUnique(append(b.p.NetConnect, ports...))
-	return b
+	return addPorts(b, &b.p.NetConnect, ports)
 }
 
 // NoRawSockets sets whether raw IP sockets are forbidden (default true).
 func (b *Builder) NoRawSockets(on bool) *Builder {
-	b.p.NoRawSockets = on
-	return b
+	return set(b, &b.p.NoRawSockets, on, nil)
 }
 
 // NoUDP sets whether UDP sockets are forbidden.
 func (b *Builder) NoUDP(on bool) *Builder {
-	b.p.NoUDP = on
-	return b
+	return set(b, &b.p.NoUDP, on, nil)
 }
 
 // HTTPAllow appends HTTP allow rules.
 func (b *Builder) HTTPAllow(rules ...string) *Builder {
-	b.p.HTTPAllow = append(b.p.HTTPAllow, rules...)
-	return b.note(checkHTTPRules("http_allow", b.p.HTTPAllow))
+	return extend(b, &b.p.HTTPAllow, rules, named("http_allow", checkHTTPRules))
 }
 
 // HTTPDeny appends HTTP deny rules.
 func (b *Builder) HTTPDeny(rules ...string) *Builder {
-	b.p.HTTPDeny = append(b.p.HTTPDeny, rules...)
-	return b.note(checkHTTPRules("http_deny", b.p.HTTPDeny))
+	return extend(b, &b.p.HTTPDeny, rules, named("http_deny", checkHTTPRules))
 }
 
 // HTTPPorts appends ports redirected to the HTTP proxy; the list is kept
 // sorted and unique.
 func (b *Builder) HTTPPorts(ports ...uint16) *Builder {
-	b.p.HTTPPorts = sortedUnique(append(b.p.HTTPPorts, ports...))
-	return b
+	return addPorts(b, &b.p.HTTPPorts, ports)
 }
 
 // HTTPSCA sets the PEM CA certificate used to intercept TLS.
 func (b *Builder) HTTPSCA(path string) *Builder {
-	b.p.HTTPSCA = path
-	return b.note(checkNoNUL("https_ca", path))
+	return set(b, &b.p.HTTPSCA, path, checkNoNUL("https_ca", path))
 }
 
 // HTTPSKey sets the PEM key of the HTTPS CA.
 func (b *Builder) HTTPSKey(path string) *Builder {
-	b.p.HTTPSKey = path
-	return b.note(checkNoNUL("https_key", path))
+	return set(b, &b.p.HTTPSKey, path, checkNoNUL("https_key", path))
 }
 
 // MaxMemory sets the memory budget in bytes; 0 is unlimited. ParseSize reads
 // "512M"-style text.
 func (b *Builder) MaxMemory(bytes uint64) *Builder {
-	b.p.MaxMemory = bytes
-	return b
+	return set(b, &b.p.MaxMemory, bytes, nil)
 }
 
 // MaxProcesses sets the cap on concurrent processes; 0 is unlimited.
 func (b *Builder) MaxProcesses(n int) *Builder {
-	b.p.MaxProcesses = n
-	return b.note(checkMaxProcesses(n))
+	return set(b, &b.p.MaxProcesses, n, checkMaxProcesses(n))
 }
 
 // MaxOpenFiles sets RLIMIT_NOFILE; 0 inherits the host's limit.
 func (b *Builder) MaxOpenFiles(n uint64) *Builder {
-	b.p.MaxOpenFiles = n
-	return b
+	return set(b, &b.p.MaxOpenFiles, n, nil)
 }
 
 // MaxCPU sets the share of one core in percent, 1..100; 0 is unthrottled.
 func (b *Builder) MaxCPU(percent int) *Builder {
-	b.p.MaxCPU = percent
-	return b.note(checkMaxCPU(percent))
+	return set(b, &b.p.MaxCPU, percent, checkMaxCPU(percent))
 }
 
 // CPUCores appends cores to pin the sandbox to.
 func (b *Builder) CPUCores(cores ...int) *Builder {
-	b.p.CPUCores = append(nonNil(b.p.CPUCores), cores...)
-	return b.note(checkCPUCores(b.p.CPUCores))
+	return extend(b, given(&b.p.CPUCores), cores, checkCPUCores)
 }
 
 // NumCPUs sets the CPU count the sandbox sees; 0 shows the real count.
 func (b *Builder) NumCPUs(n int) *Builder {
-	b.p.NumCPUs = n
-	return b.note(checkNumCPUs(n))
+	return set(b, &b.p.NumCPUs, n, checkNumCPUs(n))
 }
 
 // PortRemap sets whether the sandbox gets a private port space.
 func (b *Builder) PortRemap(on bool) *Builder {
-	b.p.PortRemap = on
-	return b
+	return set(b, &b.p.PortRemap, on, nil)
 }
 
 // RandomSeed makes randomness deterministic with this seed.
 func (b *Builder) RandomSeed(seed uint64) *Builder {
-	b.p.RandomSeed = &seed
-	return b
+	return set(b, &b.p.RandomSeed, &seed, nil)
 }
 
 // TimeStart shifts the wall clock to start at t.
 func (b *Builder) TimeStart(t time.Time) *Builder {
-	b.p.TimeStart = &t
-	return b
+	return set(b, &b.p.TimeStart, &t, nil)
 }
 
 // NoRandomizeMemory sets whether ASLR is disabled.
 func (b *Builder) NoRandomizeMemory(on bool) *Builder {
-	b.p.NoRandomizeMemory = on
-	return b
+	return set(b, &b.p.NoRandomizeMemory, on, nil)
 }
 
 // NoHugePages sets whether transparent huge pages are disabled.
 func (b *Builder) NoHugePages(on bool) *Builder {
-	b.p.NoHugePages = on
-	return b
+	return set(b, &b.p.NoHugePages, on, nil)
 }
 
 // DeterministicDirs sets whether directory listings are sorted.
 func (b *Builder) DeterministicDirs(on bool) *Builder {
-	b.p.DeterministicDirs = on
-	return b
+	return set(b, &b.p.DeterministicDirs, on, nil)
 }
 
 // GPUDevices appends GPU indexes and turns GPU access on, even when called
 // with no indexes.
 func (b *Builder) GPUDevices(devices ...int) *Builder {
-	b.p.GPUDevices = append(nonNil(b.p.GPUDevices), devices...)
-	return b.note(checkGPUDevices(b.p.GPUDevices))
+	return extend(b, given(&b.p.GPUDevices), devices, checkGPUDevices)
 }
 
 // Chroot sets the rootfs directory the sandbox sees as "/".
 func (b *Builder) Chroot(dir string) *Builder {
-	b.p.Chroot = dir
-	return b.note(checkOptionalPath("chroot", dir))
+	return set(b, &b.p.Chroot, dir, checkOptionalPath("chroot", dir))
 }
 
 // FsMount maps the virtual path virt inside the chroot to the host directory
 // host, replacing an earlier mapping of virt.
 func (b *Builder) FsMount(virt, host string) *Builder {
-	if b.p.FsMount == nil {
-		b.p.FsMount = map[string]string{}
-	}
-	b.p.FsMount[virt] = host
-	return b.note(checkFsMount(map[string]string{virt: host}))
+	return put(b, &b.p.FsMount, virt, host, checkFsMount)
 }
 
 // CleanEnv sets whether the child starts from an empty environment.
 func (b *Builder) CleanEnv(on bool) *Builder {
-	b.p.CleanEnv = on
-	return b
+	return set(b, &b.p.CleanEnv, on, nil)
 }
 
 // Env sets the environment variable key to value in the child.
 func (b *Builder) Env(key, value string) *Builder {
-	if b.p.Env == nil {
-		b.p.Env = map[string]string{}
-	}
-	b.p.Env[key] = value
-	return b.note(checkEnv(map[string]string{key: value}))
+	return put(b, &b.p.Env, key, value, checkEnv)
 }
 
 // UID sets the fake user id inside a user namespace.
 func (b *Builder) UID(uid int) *Builder {
-	b.p.UID = &uid
-	return b.note(checkUID(&uid))
+	return set(b, &b.p.UID, &uid, checkUID(&uid))
 }
 
 // Workdir sets the copy-on-write root.
 func (b *Builder) Workdir(dir string) *Builder {
-	b.p.Workdir = dir
-	return b.note(checkOptionalPath("workdir", dir))
+	return set(b, &b.p.Workdir, dir, checkOptionalPath("workdir", dir))
 }
 
 // Cwd sets the child's working directory.
 func (b *Builder) Cwd(dir string) *Builder {
-	b.p.Cwd = dir
-	return b.note(checkOptionalPath("cwd", dir))
+	return set(b, &b.p.Cwd, dir, checkOptionalPath("cwd", dir))
 }
 
 // FsIsolation sets the copy-on-write backend.
 func (b *Builder) FsIsolation(f FsIsolation) *Builder {
-	b.p.FsIsolation = f
-	return b.note(checkFsIsolation(f))
+	return set(b, &b.p.FsIsolation, f, checkFsIsolation(f))
 }
 
 // FsStorage sets where the copy-on-write upper layer lives.
 func (b *Builder) FsStorage(dir string) *Builder {
-	b.p.FsStorage = dir
-	return b.note(checkOptionalPath("fs_storage", dir))
+	return set(b, &b.p.FsStorage, dir, checkOptionalPath("fs_storage", dir))
 }
 
 // MaxDisk caps the copy-on-write upper layer in bytes; 0 is unlimited.
 func (b *Builder) MaxDisk(bytes uint64) *Builder {
-	b.p.MaxDisk = bytes
-	return b
+	return set(b, &b.p.MaxDisk, bytes, nil)
 }
 
 // OnExit sets the copy-on-write action after exit status 0.
 func (b *Builder) OnExit(a BranchAction) *Builder {
-	b.p.OnExit = a
-	return b.note(checkBranchAction("on_exit", a))
+	return set(b, &b.p.OnExit, a, checkBranchAction("on_exit", a))
 }
 
 // OnError sets the copy-on-write action after a failure.
 func (b *Builder) OnError(a BranchAction) *Builder {
-	b.p.OnError = a
-	return b.note(checkBranchAction("on_error", a))
+	return set(b, &b.p.OnError, a, checkBranchAction("on_error", a))
 }
 
 // Hostname sets the virtual host name.
 func (b *Builder) Hostname(name string) *Builder {
-	b.p.Hostname = name
-	return b.note(checkHostname(name))
+	return set(b, &b.p.Hostname, name, checkHostname(name))
 }
 
 // AllowDegraded sets whether a spawn may proceed, with a report, when the
 // kernel lacks a Landlock protection the policy needs.
 func (b *Builder) AllowDegraded(on bool) *Builder {
-	b.p.AllowDegraded = on
-	return b
+	return set(b, &b.p.AllowDegraded, on, nil)
 }

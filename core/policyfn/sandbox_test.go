@@ -25,6 +25,7 @@ import (
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/policyfn"
 	"github.com/sandlock/sandlock/core/sandbox"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/pfnprobe.c
@@ -60,19 +61,11 @@ func TestMain(m *testing.M) {
 	}())
 }
 
-func existing(ps ...string) []string {
-	var out []string
-	for _, p := range ps {
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+var existing = testprobe.Existing
 
 func basePolicy() policy.Policy {
 	p := policy.Default()
-	p.FsReadable = append(existing("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"), probeDir)
+	p.FsReadable = append(testprobe.SystemDirs(), probeDir)
 	p.FsWritable = existing("/dev/null")
 	return p
 }

@@ -128,7 +128,9 @@ func (ix *Index) Register(pid, ppid, pidfd int) (*Entry, error) {
 	}
 	if !ix.disc.started.Load() {
 		// The first member is registered before it runs: the discovery
-		// window starts just below it.
+		// window starts just above it (it is known already, and visiting
+		// it after its exit, when the watcher has removed it, would cost a
+		// /proc read for nothing).
 		ix.startDiscovery(pid)
 	}
 	e := &Entry{Key: key, PPid: ppid, fd: pidfd, exited: make(chan struct{})}
@@ -319,7 +321,6 @@ func (ix *Index) Close() {
 type discovery struct {
 	mu       sync.Mutex
 	scanFrom int
-	pidMax   int
 	started  atomic.Bool
 }
 
@@ -330,8 +331,7 @@ func (ix *Index) startDiscovery(firstPid int) {
 	}
 	defer d.mu.Unlock()
 	if !d.started.Load() {
-		d.pidMax = kernel.PidMax()
-		d.scanFrom = firstPid - 1
+		d.scanFrom = firstPid
 		d.started.Store(true)
 	}
 }
@@ -351,16 +351,29 @@ func (ix *Index) Discover() []*Entry {
 	}
 	if !d.started.Load() {
 		// Nothing was registered yet: there is no parent to look for.
-		d.pidMax = kernel.PidMax()
 		d.scanFrom = last
 		d.started.Store(true)
 		return nil
 	}
 	from := d.scanFrom
 	d.scanFrom = last
+	pidMax := 0
+	if last < from {
+		// Allocation wrapped around: read where it wraps only now, which
+		// spares every sandbox a read and follows a changed pid_max.
+		pidMax = kernel.PidMax()
+	}
 	var found []*Entry
+	self := os.Getpid()
 	visit := func(pid int) {
 		if ix.Has(pid) {
+			return
+		}
+		// The host's own new threads take ids from the same counter (the
+		// Go runtime starts threads while sandboxes run) and are never
+		// members: a signal-0 probe tells them apart for much less than
+		// the /proc read below.
+		if unix.Tgkill(self, pid, 0) == nil {
 			return
 		}
 		st, err := kernel.ReadTaskStatus(pid)
@@ -384,8 +397,8 @@ func (ix *Index) Discover() []*Entry {
 		for pid := from + 1; pid <= last; pid++ {
 			visit(pid)
 		}
-	case last < from && (d.pidMax-from)+last <= maxWindow:
-		for pid := from + 1; pid < d.pidMax; pid++ {
+	case last < from && (pidMax-from)+last <= maxWindow:
+		for pid := from + 1; pid < pidMax; pid++ {
 			visit(pid)
 		}
 		for pid := 1; pid <= last; pid++ {
@@ -399,7 +412,7 @@ func (ix *Index) Discover() []*Entry {
 	// Children of children found in this pass had their parent unknown
 	// when first visited; a second pass over what is left is cheap.
 	if len(found) > 0 {
-		for _, pid := range procPidsAbove(from, last, d.pidMax) {
+		for _, pid := range procPidsAbove(from, last, pidMax) {
 			visit(pid)
 		}
 	}

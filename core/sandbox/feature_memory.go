@@ -61,8 +61,9 @@ type memoryInstance struct {
 func (in *memoryInstance) install(s *Sandbox) error {
 	mem := handlers.NewMemory(s.index, in.limit)
 	// Usage found above the budget after the fact: the allocation has
-	// happened, so the sandbox is killed.
-	mem.OnOverrun = func() { go s.sweep(unix.SIGKILL) }
+	// happened, so the sandbox is killed, and the result says why (a bare
+	// SIGKILL would look like any other kill).
+	mem.OnOverrun = func() { go func() { _ = s.killWith(MemoryLimit) }() }
 	mem.Register(s.sup, lookupNr)
 	prev := s.index.OnExit
 	s.index.OnExit = func(e *procindex.Entry) {

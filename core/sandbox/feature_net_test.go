@@ -12,9 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,51 +26,20 @@ import (
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/sandbox"
 	"github.com/sandlock/sandlock/core/supervisor/handlers"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/netprobe.c
 var netProbeSource []byte
 
-var netProbeOnce struct {
-	sync.Once
-	bin string
-	err error
+var netProbeBuild = &testprobe.Probe{
+	Name: "netprobe", Source: netProbeSource, What: "the network probe", Flags: []string{"-pthread"},
 }
 
 // netProbe returns the argv of the network probe for op and its arguments.
 func netProbe(t *testing.T, args ...string) []string {
 	t.Helper()
-	netProbeOnce.Do(func() {
-		if probeDir == "" {
-			netProbeOnce.err = errors.New("no probe directory")
-			return
-		}
-		src := filepath.Join(probeDir, "netprobe.c")
-		if err := os.WriteFile(src, netProbeSource, 0o644); err != nil {
-			netProbeOnce.err = err
-			return
-		}
-		out := filepath.Join(probeDir, "netprobe")
-		var msgs []string
-		for _, static := range []bool{true, false} {
-			a := []string{"-O2", "-Wall", "-pthread", "-o", out, src}
-			if static {
-				a = append([]string{"-static"}, a...)
-			}
-			b, err := exec.Command("gcc", a...).CombinedOutput()
-			if err == nil {
-				netProbeOnce.bin = out
-				netProbeOnce.err = os.Chmod(out, 0o755)
-				return
-			}
-			msgs = append(msgs, fmt.Sprintf("gcc %s: %v: %s", strings.Join(a, " "), err, b))
-		}
-		netProbeOnce.err = errors.New(strings.Join(msgs, "\n"))
-	})
-	if netProbeOnce.err != nil {
-		t.Fatalf("the network probe could not be built (gcc is part of the test environment): %v", netProbeOnce.err)
-	}
-	return append([]string{netProbeOnce.bin}, args...)
+	return netProbeBuild.ArgvIn(t, mainProbe.Dir, args...)
 }
 
 // tcpCanary is a loopback listener that counts accepted connections and

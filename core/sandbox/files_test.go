@@ -15,44 +15,26 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/sandbox"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/filesprobe.c
 var filesProbeSource []byte
 
-var filesProbe struct {
-	once sync.Once
-	bin  string
-	err  error
+var filesProbe = &testprobe.Probe{
+	Name: "filesprobe", Source: filesProbeSource, What: "the files probe", Dynamic: true,
 }
 
 // fprobe returns the argv of the file-mediation probe for op.
 func fprobe(t *testing.T, args ...string) []string {
 	t.Helper()
-	filesProbe.once.Do(func() {
-		src := filepath.Join(probeDir, "filesprobe.c")
-		if err := os.WriteFile(src, filesProbeSource, 0o644); err != nil {
-			filesProbe.err = err
-			return
-		}
-		bin := filepath.Join(probeDir, "filesprobe")
-		if out, err := exec.Command("gcc", "-O2", "-Wall", "-o", bin, src).CombinedOutput(); err != nil {
-			filesProbe.err = fmt.Errorf("gcc: %v: %s", err, out)
-			return
-		}
-		filesProbe.bin = bin
-	})
-	if filesProbe.err != nil {
-		t.Fatalf("the files probe could not be built: %v", filesProbe.err)
-	}
-	return append([]string{filesProbe.bin}, args...)
+	return filesProbe.ArgvIn(t, mainProbe.Dir, args...)
 }
 
 // procPolicy is basePolicy with /proc and /sys readable, so that what

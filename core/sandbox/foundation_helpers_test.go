@@ -1,19 +1,14 @@
 package sandbox_test
 
 // Shared helpers of the foundation tests: the compiled C probe
-// (testdata/probe.c), the base policy and small assertions.
-//
-// The test binary must run from any directory and as an unprivileged user
-// (CI runs the suite as a nobody-like user), so the probe's source is
-// embedded and compiled into a world-readable temporary directory.
+// (testdata/probe.c, built by internal/testprobe), the base policy and
+// small assertions.
 
 import (
 	_ "embed"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,105 +18,38 @@ import (
 
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/sandbox"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/probe.c
 var probeSource []byte
 
-var (
-	// probeDir holds the compiled probe; readable and searchable by all.
-	probeDir string
-	// probeBin is the probe's path, "" when it could not be built.
-	probeBin string
-	// probeErr says why the probe is missing.
-	probeErr error
-)
+// mainProbe is the probe most tests run; the other probes of the package
+// are built on first use in its directory.
+var mainProbe = &testprobe.Probe{Name: "probe", Source: probeSource, What: "the C probe"}
 
 func TestMain(m *testing.M) {
-	code := func() int {
-		dir, err := os.MkdirTemp("", "sandlock-probe-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "foundation tests:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		probeDir = dir
-		probeErr = buildProbe(dir)
-		if probeErr == nil {
-			probeBin = filepath.Join(dir, "probe")
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
-
-// buildProbe compiles the embedded probe statically (so it needs no shared
-// library inside the sandbox), falling back to a dynamic build.
-func buildProbe(dir string) error {
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	src := filepath.Join(dir, "probe.c")
-	if err := os.WriteFile(src, probeSource, 0o644); err != nil {
-		return err
-	}
-	out := filepath.Join(dir, "probe")
-	var msgs []string
-	for _, static := range []bool{true, false} {
-		args := []string{"-O2", "-Wall", "-o", out, src}
-		if static {
-			args = append([]string{"-static"}, args...)
-		}
-		b, err := exec.Command("gcc", args...).CombinedOutput()
-		if err == nil {
-			return os.Chmod(out, 0o755)
-		}
-		msgs = append(msgs, fmt.Sprintf("gcc %s: %v: %s", strings.Join(args, " "), err, b))
-	}
-	return errors.New(strings.Join(msgs, "\n"))
+	os.Exit(mainProbe.Main(m, "sandlock-probe-"))
 }
 
 // probe returns the probe's argv for op and its arguments.
 func probe(t *testing.T, args ...string) []string {
 	t.Helper()
-	if probeBin == "" {
-		t.Fatalf("the C probe could not be built (gcc is part of the test environment): %v", probeErr)
-	}
-	return append([]string{probeBin}, args...)
+	return mainProbe.Argv(t, args...)
 }
 
-// existing returns the paths of ps that exist.
-func existing(ps ...string) []string {
-	var out []string
-	for _, p := range ps {
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// Helpers shared with the other suites, under the names the tests use.
+var (
+	existing = testprobe.Existing
+	tempDir  = testprobe.TempDir
+)
 
 // basePolicy is the default policy with the system trees and the probe
 // readable and a fresh, world-writable temporary directory writable. It
 // returns the policy and that directory.
 func basePolicy(t *testing.T) (policy.Policy, string) {
 	t.Helper()
-	w := tempDir(t)
-	p := policy.Default()
-	p.FsReadable = append(existing("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"), probeDir)
-	p.FsWritable = append(existing("/dev/null"), w)
-	return p, w
-}
-
-// tempDir is t.TempDir opened up to everyone, for runs as an unprivileged
-// user and for directories shared with other uids.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	d := t.TempDir()
-	if err := os.Chmod(d, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return testprobe.BasePolicy(t, mainProbe.Dir)
 }
 
 // run is sandbox.Run that fails the test on a spawn error.
@@ -201,16 +129,7 @@ func fileContent(path string) string {
 
 // eventually polls cond every 10 ms for up to d.
 func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return testprobe.Poll(d, 10*time.Millisecond, cond)
 }
 
 // procState returns the state letter of /proc/<pid>/stat and the command

@@ -23,47 +23,19 @@ import (
 
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/sandbox"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/resprobe.c
 var resProbeSource []byte
 
-var resProbeBuild struct {
-	once sync.Once
-	bin  string
-	err  error
-}
+var resProbeBuild = &testprobe.Probe{Name: "resprobe", Source: resProbeSource, What: "the resource probe"}
 
 // resProbe returns the argv of the resource probe (testdata/resprobe.c),
 // compiled once into the world-readable probe directory.
 func resProbe(t *testing.T, args ...string) []string {
 	t.Helper()
-	b := &resProbeBuild
-	b.once.Do(func() {
-		src := filepath.Join(probeDir, "resprobe.c")
-		if b.err = os.WriteFile(src, resProbeSource, 0o644); b.err != nil {
-			return
-		}
-		out := filepath.Join(probeDir, "resprobe")
-		var msgs []string
-		for _, static := range []bool{true, false} {
-			a := []string{"-O2", "-Wall", "-o", out, src}
-			if static {
-				a = append([]string{"-static"}, a...)
-			}
-			o, err := exec.Command("gcc", a...).CombinedOutput()
-			if err == nil {
-				b.bin, b.err = out, os.Chmod(out, 0o755)
-				return
-			}
-			msgs = append(msgs, fmt.Sprintf("gcc %s: %v: %s", strings.Join(a, " "), err, o))
-		}
-		b.err = fmt.Errorf("%s", strings.Join(msgs, "\n"))
-	})
-	if b.err != nil {
-		t.Fatalf("the resource probe could not be built (gcc is part of the test environment): %v", b.err)
-	}
-	return append([]string{b.bin}, args...)
+	return resProbeBuild.ArgvIn(t, mainProbe.Dir, args...)
 }
 
 const mib = 1 << 20
@@ -250,7 +222,7 @@ func goTool(t *testing.T) string {
 // runtime aborts with "out of memory"); the control without the limit
 // allocates 200M.
 func TestMaxMemoryGo(t *testing.T) {
-	dir := filepath.Join(probeDir, "goprog")
+	dir := filepath.Join(mainProbe.Dir, "goprog")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +398,7 @@ func TestMaxMemoryOverrunKills(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Fatalf("the bss program is written for x86_64, not %s", runtime.GOARCH)
 	}
-	dir := filepath.Join(probeDir, "bss")
+	dir := filepath.Join(mainProbe.Dir, "bss")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -442,9 +414,16 @@ func TestMaxMemoryOverrunKills(t *testing.T) {
 	p, _ := basePolicy(t)
 	p.MaxMemory = 64 * mib
 	res := run(t, p, argv, sandbox.Options{Timeout: 10 * time.Second})
-	if res.Reason != sandbox.Signaled || res.Signal != int(unix.SIGKILL) || res.Duration > 2500*time.Millisecond {
-		t.Errorf("Run(3 x 40M bss) under 64M: reason %v, signal %d after %v; want SIGKILL from the watchdog well before the 3 s the processes sleep; exit %d, stderr %q", res.Reason, res.Signal, res.Duration, res.ExitCode, res.Stderr)
+	if res.Reason != sandbox.MemoryLimit || res.Signal != int(unix.SIGKILL) || res.Duration > 2500*time.Millisecond {
+		t.Errorf("Run(3 x 40M bss) under 64M: reason %v, signal %d after %v; want reason memory_limit, SIGKILL from the watchdog well before the 3 s the processes sleep; exit %d, stderr %q", res.Reason, res.Signal, res.Duration, res.ExitCode, res.Stderr)
 	}
+	t.Run("control: a SIGKILL of its own under max_memory", func(t *testing.T) {
+		argv := []string{"/bin/sh", "-c", "kill -KILL $$"}
+		res := run(t, p, argv, sandbox.Options{Timeout: 10 * time.Second})
+		if res.Reason != sandbox.Signaled || res.Signal != int(unix.SIGKILL) {
+			t.Errorf("Run(%q) under 64M: reason %v, signal %d; want signaled, SIGKILL", argv, res.Reason, res.Signal)
+		}
+	})
 	t.Run("control: no max_memory", func(t *testing.T) {
 		p.MaxMemory = 0
 		res := run(t, p, argv, sandbox.Options{Timeout: 10 * time.Second})

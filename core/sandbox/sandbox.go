@@ -47,6 +47,8 @@ type Options struct {
 	SharePgrp bool
 	// OutputLimit caps each captured stream in bytes (0 = unlimited);
 	// output past the cap is drained and dropped so the child never blocks.
+	// Streams given as Writer or File are not capped: their destination
+	// decides what to keep.
 	OutputLimit int
 	// PolicyFn, if set, sees the intercepted system calls and decides the
 	// held ones (exec, connect, send, bind, open); see package policyfn.
@@ -55,6 +57,11 @@ type Options struct {
 	// PolicyFnTimeout bounds the wait for a verdict (0: 5 s); a verdict
 	// that does not come in time denies the call.
 	PolicyFnTimeout time.Duration
+	// StartGate, if set, holds the command back until the channel is
+	// closed: the child is confined and waits, so that the caller's own
+	// preparations (a CLI's signal handlers) overlap the spawn and are
+	// still done before the command runs. Spawn blocks meanwhile.
+	StartGate <-chan struct{}
 }
 
 // Reason says how a sandbox ended.
@@ -66,6 +73,12 @@ const (
 	Signaled               // killed by a signal we did not send
 	Killed                 // Kill was called
 	Timeout                // the timeout expired
+	// MemoryLimit: the max_memory watchdog found the sandbox holding more
+	// than its budget (growth no system call announced, such as stack
+	// pages or a large bss mapped by execve) and killed it with SIGKILL.
+	// Signal is SIGKILL. An allocation the budget refuses fails with
+	// ENOMEM instead and kills nothing.
+	MemoryLimit
 )
 
 func (r Reason) String() string {
@@ -78,6 +91,8 @@ func (r Reason) String() string {
 		return "killed"
 	case Timeout:
 		return "timeout"
+	case MemoryLimit:
+		return "memory_limit"
 	}
 	return fmt.Sprintf("reason(%d)", int(r))
 }
@@ -129,7 +144,6 @@ func errorf(kind error, f string, a ...any) error { return wrapKind(kind, fmt.Er
 type Sandbox struct {
 	pid     int
 	pidfd   int
-	pidFile *os.File
 	pgrp    bool
 	sup     *supervisor.Supervisor
 	index   *procindex.Index
@@ -155,7 +169,7 @@ type Sandbox struct {
 	memory memLimiter
 
 	mu           sync.Mutex
-	killedBy     Reason // Killed or Timeout when we killed it; Exited otherwise
+	killedBy     Reason // Killed, Timeout or MemoryLimit when we killed it; Exited otherwise
 	paused       bool
 	mainExited   bool
 	stopDiscover chan struct{}
@@ -276,6 +290,11 @@ func (s *Sandbox) killWith(r Reason) error {
 // turns up.
 func (s *Sandbox) sweep(sig unix.Signal) {
 	s.index.Discover()
+	s.sweepKnown(sig)
+}
+
+// sweepKnown is sweep for a caller that has just run Discover itself.
+func (s *Sandbox) sweepKnown(sig unix.Signal) {
 	for i := 0; i < 8; i++ {
 		s.signalAll(sig)
 		if len(s.index.Discover()) == 0 {

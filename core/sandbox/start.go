@@ -18,10 +18,11 @@ import (
 
 // childStdio opens the child's ends of the three streams and starts the
 // copy goroutines for the host's ends.
-func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []*os.File, err error) {
+func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []io.Closer, err error) {
 	streams := [3]Stream{o.Stdin, o.Stdout, o.Stderr}
 	fds = [3]int{-1, -1, -1}
-	fail := func(e error) ([3]int, []*os.File, error) {
+	null := -1
+	fail := func(e error) ([3]int, []io.Closer, error) {
 		for _, f := range childEnds {
 			f.Close()
 		}
@@ -35,12 +36,18 @@ func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []*os.File, err e
 		switch st.kind {
 		case streamInherit:
 		case streamNull:
-			f, e := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-			if e != nil {
-				return fail(fmt.Errorf("open %s: %w", os.DevNull, e))
+			// One descriptor serves every null stream; opened raw, since an
+			// os.File would first try (and fail) to register /dev/null
+			// with the runtime's poller.
+			if null < 0 {
+				fd, e := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
+				if e != nil {
+					return fail(fmt.Errorf("open %s: %w", os.DevNull, e))
+				}
+				null = fd
+				childEnds = append(childEnds, fdCloser(fd))
 			}
-			childEnds = append(childEnds, f)
-			fds[i] = int(f.Fd())
+			fds[i] = null
 		case streamFile:
 			if st.f == nil {
 				return fail(errorf(ErrPolicy, "sandbox: nil file for stream %d", i))
@@ -65,9 +72,11 @@ func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []*os.File, err e
 					s.stderr = buf
 				}
 				dst = buf
-			}
-			if o.OutputLimit > 0 {
-				dst = &capWriter{w: dst, left: o.OutputLimit}
+				// The cap bounds what the Result holds in memory; a
+				// Writer's destination keeps what it wants.
+				if o.OutputLimit > 0 {
+					dst = &capWriter{w: dst, left: o.OutputLimit}
+				}
 			}
 			s.outputs = append(s.outputs, r)
 			s.outWG.Add(1)
@@ -100,6 +109,11 @@ func (s *Sandbox) childStdio(o Options) (fds [3]int, childEnds []*os.File, err e
 	}
 	return fds, childEnds, nil
 }
+
+// fdCloser closes a raw descriptor.
+type fdCloser int
+
+func (f fdCloser) Close() error { return unix.Close(int(f)) }
 
 // capWriter passes through at most left bytes and silently drops the rest.
 type capWriter struct {
@@ -152,33 +166,29 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 		Cwd:         p.Cwd,
 		NewPgrp:     s.pgrp,
 	}
-	child, err := spawn.Start(plan)
+	child, err := spawn.Clone(plan)
 	for _, f := range childEnds {
 		f.Close()
 	}
 	if err != nil {
-		for _, cl := range s.closers {
-			cl.Close()
-		}
-		s.outWG.Wait()
-		var se *spawn.StepError
-		if errors.As(err, &se) && se.IsConfinement() {
-			return nil, wrapKind(ErrConfinement, err)
-		}
-		if errors.As(err, &se) && se.Step == "chdir" {
-			return nil, wrapKind(ErrPolicy, fmt.Errorf("cwd %q: %w", p.Cwd, se.Errno))
-		}
-		return nil, wrapKind(ErrSpawn, err)
+		return nil, s.spawnFailed(p, err)
 	}
 	s.pid = child.Pid
 	s.pidfd = child.Pidfd
 	s.index = procindex.New()
+	// Registered while the child confines itself, so that the two overlap.
 	// The index gets its own pidfd so that its lifetime is independent of
 	// the one Wait uses.
-	if _, err := s.index.Register(child.Pid, os.Getpid(), -1); err != nil {
+	mainEntry, err := s.index.Register(child.Pid, os.Getpid(), -1)
+	if err != nil {
 		child.Abort()
+		s.index.Close()
 		s.abortStreams()
 		return nil, wrapKind(ErrSpawn, err)
+	}
+	if err := child.Confined(); err != nil {
+		s.index.Close()
+		return nil, s.spawnFailed(p, err)
 	}
 	sup, err := supervisor.New(child.Listener)
 	if err != nil {
@@ -198,6 +208,9 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 		}
 		return nil, err
 	}
+	if o.StartGate != nil {
+		<-o.StartGate
+	}
 	sup.Start()
 	if err := child.Go(); err != nil {
 		// The child is dead; let the normal path reap it and report.
@@ -212,8 +225,22 @@ func start(p *policy.Policy, c *compiled, argv []string, o Options) (*Sandbox, e
 	}
 	s.stopDiscover = make(chan struct{})
 	go s.discoverLoop()
-	go s.waitMain()
+	go s.waitMain(mainEntry)
 	return s, nil
+}
+
+// spawnFailed ends the streams of a child that could not be started and
+// classifies the error.
+func (s *Sandbox) spawnFailed(p *policy.Policy, err error) error {
+	s.abortStreams()
+	var se *spawn.StepError
+	if errors.As(err, &se) && se.IsConfinement() {
+		return wrapKind(ErrConfinement, err)
+	}
+	if errors.As(err, &se) && se.Step == "chdir" {
+		return wrapKind(ErrPolicy, fmt.Errorf("cwd %q: %w", p.Cwd, se.Errno))
+	}
+	return wrapKind(ErrSpawn, err)
 }
 
 func (s *Sandbox) abortStreams() {
@@ -223,26 +250,23 @@ func (s *Sandbox) abortStreams() {
 	s.outWG.Wait()
 }
 
-// waitMain waits in the runtime poller for the main process to exit, then
-// tears the sandbox down: remaining processes killed, output drained, the
-// supervisor finished, every fd closed.
-func (s *Sandbox) waitMain() {
-	// O_NONBLOCK must be set before os.NewFile for the file to join the
-	// poller; waitid on a non-blocking pidfd then needs the exit to have
-	// happened, which the poller wait guarantees.
-	polled := false
-	if err := unix.SetNonblock(s.pidfd, true); err == nil {
-		pf := os.NewFile(uintptr(s.pidfd), "pidfd")
-		if rc, err := pf.SyscallConn(); err == nil {
-			polled = rc.Read(func(fd uintptr) bool {
-				r, _ := kernel.PollIn(int(fd))
-				return r != 0
-			}) == nil
+// waitMain waits for the main process to exit, then tears the sandbox
+// down: remaining processes killed, output drained, the supervisor
+// finished, every fd closed.
+func (s *Sandbox) waitMain(main *procindex.Entry) {
+	// The index's watcher of the main process already waits in the
+	// runtime poller for its pidfd to become readable: ride on it instead
+	// of registering a second pidfd. Exited also closes if that watcher
+	// fails, so the exit is confirmed on our own pidfd, blocking if need
+	// be (s.pidfd is a blocking descriptor).
+	<-main.Exited()
+	if r, err := kernel.PollIn(s.pidfd); err != nil || r == 0 {
+		pfd := []unix.PollFd{{Fd: int32(s.pidfd), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(pfd, -1); err != unix.EINTR {
+				break
+			}
 		}
-		s.pidFile = pf
-	}
-	if !polled {
-		_ = unix.SetNonblock(s.pidfd, false)
 	}
 	// The main process is a zombie now, so its pid, which is also the
 	// process group id, cannot be recycled until we reap it: kill the rest
@@ -255,7 +279,7 @@ func (s *Sandbox) waitMain() {
 		_ = unix.Kill(-s.pid, unix.SIGKILL)
 	}
 	s.mu.Unlock()
-	s.sweep(unix.SIGKILL)
+	s.sweepKnown(unix.SIGKILL)
 	ex, _, werr := kernel.WaitPidfd(s.pidfd, 0)
 	end := time.Now()
 	if s.timer != nil {
@@ -287,11 +311,7 @@ func (s *Sandbox) waitMain() {
 		<-s.sup.Done()
 	}
 	s.index.Close()
-	if s.pidFile != nil {
-		s.pidFile.Close()
-	} else {
-		unix.Close(s.pidfd)
-	}
+	unix.Close(s.pidfd)
 	for _, f := range s.cleanup {
 		f()
 	}

@@ -33,13 +33,18 @@ func Inherit() Stream { return Stream{kind: streamInherit} }
 // Null connects the stream to /dev/null.
 func Null() Stream { return Stream{kind: streamNull} }
 
-// Capture collects the output into the Result (stdout and stderr only).
+// Capture collects the output into the Result (stdout and stderr only),
+// up to Options.OutputLimit bytes per stream.
 func Capture() Stream { return Stream{kind: streamCapture} }
 
 // File hands f to the child; the caller keeps ownership of f.
 func File(f *os.File) Stream { return Stream{kind: streamFile, f: f} }
 
-// Writer copies the child's output to w while it runs.
+// Writer copies the child's output to w while it runs, all of it:
+// Options.OutputLimit caps captured streams only. Each stream is copied
+// by its own goroutine, so a w given for both stdout and stderr must be
+// safe for concurrent use. If w fails, the rest of the output is drained
+// and dropped so that the child never blocks.
 func Writer(w io.Writer) Stream { return Stream{kind: streamWriter, w: w} }
 
 // Reader feeds r to the child's stdin.

@@ -17,9 +17,10 @@ import (
 //  1. a foreign architecture or an x32 number is killed;
 //  2. clone3 fails with ENOSYS, whatever the lists say;
 //  3. a denied syscall fails with EPERM: listed in Deny, or, in allowlist
-//     mode, absent from Allow, Essential() and Notify. Deny wins over Allow
-//     and over every notification (upstream let a notify entry override a
-//     deny entry, original.md 2.1);
+//     mode, absent from Allow and Essential(). Deny and the allowlist win
+//     over every notification (upstream let a notify entry override a deny
+//     entry, original.md 2.1): a feature that wants a call mediated must
+//     not thereby admit a call the user's lists refuse;
 //  4. the argument filters refuse (EPERM) or notify specific argument
 //     values;
 //  5. Notify and NotifyForks route the call to the supervisor;
@@ -32,14 +33,16 @@ type Config struct {
 	// Essential() is an error, since the sandbox could not start.
 	Deny []string
 	// Allow, when non-nil, switches to allowlist mode: every syscall that
-	// is not in Allow, Essential() or Notify fails with EPERM. Deny still
-	// applies on top. NotifyForks and NotifyPidTargets do not widen the
-	// allowlist: they only route calls the lists already allow.
+	// is not in Allow or Essential() fails with EPERM. Deny still applies
+	// on top. Notify, NotifyForks, NotifyPidTargets and VirtualNet do not
+	// widen the allowlist: they only route calls the lists already allow,
+	// so a call outside it fails with EPERM before the supervisor hears
+	// of it, exactly like any other call outside it.
 	Allow []string
 	// Notify lists syscalls routed to the supervisor
 	// (SECCOMP_RET_USER_NOTIF) once they pass the argument filters, for
 	// example openat, openat2, connect or rename. A notified syscall that
-	// is also denied stays denied.
+	// is also denied, or outside the allowlist, stays denied.
 	Notify []string
 	// NotifyForks routes fork, vfork and every clone without CLONE_THREAD
 	// to the supervisor, for process accounting. A clone with
@@ -381,12 +384,14 @@ func checkSize(n int) error {
 }
 
 // denied reports whether nr fails with EPERM before any argument is looked
-// at: listed in Deny, or outside the allowlist.
+// at: listed in Deny, or outside the allowlist. Being notified does not
+// count: the supervisor would perform the call on the child's behalf, so
+// admitting it here would widen the user's lists.
 func (b *builder) denied(nr int) bool {
 	if b.deny[nr] {
 		return true
 	}
-	return b.allow != nil && !b.allow[nr] && !b.notify[nr]
+	return b.allow != nil && !b.allow[nr]
 }
 
 // base is the action for a syscall that passed its argument filter.

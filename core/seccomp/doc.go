@@ -12,8 +12,9 @@
 // with EPERM and allow the rest. Config selects the variants: a replacement
 // deny list, an allowlist mode, notified syscalls, fork and pid-target
 // routing, and the UDP, raw-socket and terminal switches. A syscall that is
-// both denied and notified stays denied; upstream had the opposite
-// precedence (original.md 2.1).
+// both denied and notified stays denied, and so does a notified syscall
+// outside the allowlist: routing a call to the supervisor never admits it
+// (upstream had the opposite precedence, original.md 2.1).
 //
 // # Arguments
 //

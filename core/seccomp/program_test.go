@@ -297,7 +297,7 @@ func TestDecideConfigs(t *testing.T) {
 		},
 		{
 			name: "allowlist mode",
-			cfg:  Config{Allow: []string{"getpid", "brk", "mmap", "mount", "socket", "prlimit64"}, Notify: []string{"openat", "uname"}},
+			cfg:  Config{Allow: []string{"getpid", "brk", "mmap", "mount", "socket", "prlimit64", "uname"}, Notify: []string{"openat", "uname"}},
 			cases: []decideCase{
 				{"allowed", x86("getpid"), ActionAllow},
 				{"allowed", x86("mmap", 0, 4096), ActionAllow},
@@ -307,8 +307,8 @@ func TestDecideConfigs(t *testing.T) {
 				{"essential", x86("close_range", 3, 0xffffffff), ActionAllow},
 				{"essential with argument filter", x86("sendmsg", 3, 0x1000, 0), ActionAllow},
 				{"essential with argument filter", x86("sendmsg", 3, 0x1000, unix.MSG_FASTOPEN), ActionEPERM},
-				{"notified", x86("openat", atFdcwd, 0x1000), ActionUserNotif},
-				{"notified", x86("uname", 0x1000), ActionUserNotif},
+				{"notified but not allowed", x86("openat", atFdcwd, 0x1000), ActionEPERM},
+				{"allowed and notified", x86("uname", 0x1000), ActionUserNotif},
 				{"not listed", x86("getuid"), ActionEPERM},
 				{"not listed", x86("open", 0x1000), ActionEPERM},
 				{"not listed argument-filtered", x86("ioctl", 0, unix.TCGETS), ActionEPERM},
@@ -342,6 +342,65 @@ func TestDecideConfigs(t *testing.T) {
 				{"clone fork", x86("clone", uint64(unix.SIGCHLD)), ActionEPERM},
 				{"clone thread", x86("clone", threadFlags), ActionEPERM},
 				{"prlimit other", x86("prlimit64", 99), ActionEPERM},
+			},
+		},
+		{
+			// Every feature's notification at once: none admits a call
+			// the allowlist leaves out (the supervisor would perform it
+			// on the child's behalf), and the refusal is the allowlist's
+			// own EPERM. Essential calls stay notified.
+			name: "allowlist refuses what features notify",
+			cfg: Config{
+				Allow:       []string{"getpid", "socket", "clone", "uname"},
+				Notify:      []string{"openat", "openat2", "connect", "listen", "bind", "mmap", "mremap", "brk", "sched_getaffinity", "uname", "execve", "sendmsg", "sendto"},
+				NotifyForks: true, NotifyPidTargets: true, VirtualNet: true,
+			},
+			cases: []decideCase{
+				{"openat", x86("openat", atFdcwd, 0x1000), ActionEPERM},
+				{"openat2", x86("openat2", atFdcwd, 0x1000, 0x2000, 24), ActionEPERM},
+				{"connect", x86("connect", 3, 0x1000, 16), ActionEPERM},
+				{"listen", x86("listen", 3, 16), ActionEPERM},
+				{"bind", x86("bind", 3, 0x1000, 16), ActionEPERM},
+				{"mmap", x86("mmap", 0, 4096), ActionEPERM},
+				{"mremap", x86("mremap", 0x1000, 4096, 8192), ActionEPERM},
+				{"brk", x86("brk", 0x1000), ActionEPERM},
+				{"sched_getaffinity", x86("sched_getaffinity", 0, 128, 0x1000), ActionEPERM},
+				{"sendto is not essential", x86("sendto", 3, 0x1000, 1, 0), ActionEPERM},
+				{"fork under NotifyForks", x86("fork"), ActionEPERM},
+				{"prlimit64 under NotifyPidTargets", x86("prlimit64", 99), ActionEPERM},
+				{"ioctl under VirtualNet", x86("ioctl", 3, unix.SIOCGIFCONF), ActionEPERM},
+				{"never notified, same refusal", x86("getuid"), ActionEPERM},
+				{"allowed and notified", x86("uname", 0x1000), ActionUserNotif},
+				{"allowed", x86("getpid"), ActionAllow},
+				{"allowed clone fork, notified", x86("clone", uint64(unix.SIGCHLD)), ActionUserNotif},
+				{"allowed socket, netlink route notified", x86("socket", unix.AF_NETLINK, unix.SOCK_RAW, 0), ActionUserNotif},
+				{"essential execve stays notified", x86("execve", 0x1000, 0x2000, 0x3000), ActionUserNotif},
+				{"essential sendmsg stays notified", x86("sendmsg", 3, 0x1000, 0), ActionUserNotif},
+				{"essential sendmsg filter wins", x86("sendmsg", 3, 0x1000, unix.MSG_FASTOPEN), ActionEPERM},
+				{"essential write", x86("write", 1, 0x1000, 1), ActionAllow},
+			},
+		},
+		{
+			// Deny wins over notification too (original.md 2.1), also for
+			// the calls that notification routes by argument.
+			name: "deny list refuses what features notify",
+			cfg: Config{
+				Deny:        []string{"openat", "connect", "listen", "mmap", "sched_getaffinity", "fork", "clone", "socket", "prlimit64"},
+				Notify:      []string{"openat", "connect", "listen", "mmap", "sched_getaffinity", "socket"},
+				NotifyForks: true, NotifyPidTargets: true, VirtualNet: true,
+			},
+			cases: []decideCase{
+				{"openat", x86("openat", atFdcwd, 0x1000), ActionEPERM},
+				{"connect", x86("connect", 3, 0x1000, 16), ActionEPERM},
+				{"listen", x86("listen", 3, 16), ActionEPERM},
+				{"mmap", x86("mmap", 0, 4096), ActionEPERM},
+				{"sched_getaffinity", x86("sched_getaffinity", 0, 128, 0x1000), ActionEPERM},
+				{"fork under NotifyForks", x86("fork"), ActionEPERM},
+				{"clone fork under NotifyForks", x86("clone", uint64(unix.SIGCHLD)), ActionEPERM},
+				{"socket netlink route under VirtualNet", x86("socket", unix.AF_NETLINK, unix.SOCK_RAW, 0), ActionEPERM},
+				{"prlimit64 under NotifyPidTargets", x86("prlimit64", 99), ActionEPERM},
+				{"not denied", x86("getpid"), ActionAllow},
+				{"default list replaced", x86("mount"), ActionAllow},
 			},
 		},
 		{
@@ -544,6 +603,64 @@ func TestDecideARM64(t *testing.T) {
 	runDecideTable(t, archARM64, Config{NotifyForks: true}, cases)
 }
 
+// TestNotifyNeverWidensLists notifies every syscall, with every
+// notification switch on, next to a short allowlist and next to a deny
+// list, on both architectures: every number outside the allowlist (and not
+// essential), or in the deny list, must get exactly the action of a number
+// nobody notifies, EPERM, whatever its arguments; a notified call the
+// lists admit still reaches the supervisor.
+func TestNotifyNeverWidensLists(t *testing.T) {
+	for _, a := range []*archSpec{archAMD64, archARM64} {
+		every := a.names()
+		allow := []string{"getpid", "uname", "socket", "clone", "prlimit64"}
+		deny := []string{"openat", "connect", "listen", "mmap", "brk", "sched_getaffinity", "socket", "clone", "prlimit64"}
+		if _, ok := a.lookup("fork"); ok {
+			deny = append(deny, "fork")
+		}
+		switches := Config{Notify: every, NotifyForks: true, NotifyPidTargets: true, VirtualNet: true, CapturedTTY: true}
+		allowCfg, denyCfg := switches, switches
+		allowCfg.Allow = allow
+		denyCfg.Deny = deny
+		// Argument vectors that reach each path of the argument filters
+		// that notify: fork-style clone, netlink route socket, pid target.
+		argv := [][]uint64{{}, {uint64(unix.SIGCHLD)}, {unix.AF_NETLINK, unix.SOCK_RAW, 0}, {99, 0}, {0, 99}}
+		for _, tc := range []struct {
+			name    string
+			cfg     Config
+			refused func(name string) bool
+		}{
+			{"allowlist", allowCfg, func(n string) bool { return !slices.Contains(allow, n) && !slices.Contains(specEssential, n) }},
+			{"deny list", denyCfg, func(n string) bool { return slices.Contains(deny, n) }},
+		} {
+			t.Run(a.name+" "+tc.name, func(t *testing.T) {
+				p, err := build(tc.cfg, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for nr, n := range a.tables().byNr {
+					if n == "" || n == "clone3" {
+						continue
+					}
+					for _, args := range argv {
+						d := Data{Nr: int32(nr), Arch: a.audit}
+						copy(d.Args[:], args)
+						got := p.Decide(d)
+						if tc.refused(n) && got != ActionEPERM {
+							t.Errorf("Decide(%s) = %v, want ERRNO(EPERM): notified but refused by the lists", d, got)
+						}
+						if !tc.refused(n) && got == ActionAllow {
+							t.Errorf("Decide(%s) = ALLOW, want USER_NOTIF or an argument-filter refusal: notified and admitted", d)
+						}
+					}
+				}
+				if got := p.Decide(sc(a, "uname")); tc.name == "allowlist" && got != ActionUserNotif {
+					t.Errorf("Decide(uname) = %v, want USER_NOTIF (allowed and notified)", got)
+				}
+			})
+		}
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -607,7 +724,8 @@ const sizeBound = 1024
 
 // alternating is the worst case for the dispatch: in allowlist mode, every
 // syscall number takes another action than its neighbours (allowed,
-// notified, denied in turn), so every number is its own interval.
+// notified, denied in turn), so every number is its own interval. A
+// notified number must be allowed too: the allowlist refuses the others.
 func alternating(a *archSpec) Config {
 	c := Config{Allow: []string{}, Deny: []string{}, NotifyForks: true, NotifyPidTargets: true, CapturedTTY: true}
 	for nr, n := range a.tables().byNr {
@@ -616,6 +734,7 @@ func alternating(a *archSpec) Config {
 		case nr%3 == 0:
 			c.Allow = append(c.Allow, n)
 		case nr%3 == 1:
+			c.Allow = append(c.Allow, n)
 			c.Notify = append(c.Notify, n)
 		}
 	}

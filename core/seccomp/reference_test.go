@@ -102,11 +102,12 @@ func reference(c Config, a *archSpec, d Data) Action {
 		deny = specDeny
 	}
 	// Deny wins over everything below; in allowlist mode, what is not
-	// allowed, essential or notified is denied.
+	// allowed or essential is denied, whether a feature notifies it or
+	// not.
 	if in(deny) {
 		return ActionEPERM
 	}
-	if c.Allow != nil && !in(c.Allow) && !in(specEssential) && !in(c.Notify) {
+	if c.Allow != nil && !in(c.Allow) && !in(specEssential) {
 		return ActionEPERM
 	}
 

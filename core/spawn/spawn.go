@@ -112,50 +112,124 @@ type Child struct {
 	Pidfd    int // owned by the caller after Start returns
 	Listener int // seccomp listener, -1 without a filter; owned by the caller
 
-	sock  *os.File
-	mem   *cmem
-	stack []byte
-	done  bool
+	sock *os.File // parent end of the report socket, in the poller
+	mem  *region
+	done bool
 	// ExecErr is set by Go when execve failed (the child exits 127).
 	ExecErr unix.Errno
 }
 
-// cmem owns the C allocations the child reads through the shared address
-// space; they must outlive the child's use of the parent's memory.
-type cmem struct {
-	ptrs []unsafe.Pointer
+// region is one anonymous mapping that holds everything the child reads
+// through the shared address space: the plan, its strings and arrays at the
+// bottom and the child's stack at the top. It is Go-invisible memory (the
+// GC never scans or moves it), filled by plain copies instead of one C
+// allocation per string, and given back to a small pool once the child has
+// left our address space, so that a spawn normally costs neither mmap nor
+// munmap (whose TLB shootdown reaches every CPU running one of our
+// threads).
+type region struct {
+	mem  []byte
+	used int
 	plan *C.struct_sl_plan
 }
 
-func (m *cmem) alloc(n int) unsafe.Pointer {
-	p := C.calloc(1, C.size_t(n))
-	if p == nil {
-		panic("sandlock: out of C memory")
+// regionSize fits the stack plus a plan of common size (argv, a full
+// environment, a seccomp program); larger plans get a mapping of their own.
+const regionSize = stackSize + 64<<10
+
+var regionPool struct {
+	sync.Mutex
+	free []*region
+}
+
+// maxPooledRegions bounds the memory kept for reuse; more concurrent spawns
+// than this simply map and unmap.
+const maxPooledRegions = 4
+
+func getRegion(data int) (*region, error) {
+	size := regionSize
+	if need := stackSize + data; need > size {
+		pg := os.Getpagesize()
+		size = (need + pg - 1) / pg * pg
+	} else {
+		regionPool.Lock()
+		if n := len(regionPool.free); n > 0 {
+			r := regionPool.free[n-1]
+			regionPool.free = regionPool.free[:n-1]
+			regionPool.Unlock()
+			r.used = 0
+			return r, nil
+		}
+		regionPool.Unlock()
 	}
-	m.ptrs = append(m.ptrs, p)
-	return p
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+	if err != nil {
+		return nil, err
+	}
+	return &region{mem: mem}, nil
 }
 
-func (m *cmem) cstring(s string) *C.char {
-	p := (*C.char)(m.alloc(len(s) + 1))
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(p)), len(s)), s)
-	return p
+// put returns the region to the pool (or unmaps it); the child must no
+// longer use the parent's memory.
+func (r *region) put() {
+	r.plan = nil
+	if len(r.mem) == regionSize {
+		regionPool.Lock()
+		if len(regionPool.free) < maxPooledRegions {
+			regionPool.free = append(regionPool.free, r)
+			regionPool.Unlock()
+			return
+		}
+		regionPool.Unlock()
+	}
+	unix.Munmap(r.mem)
 }
 
-func (m *cmem) cstrings(ss []string) **C.char {
-	arr := (**C.char)(m.alloc((len(ss) + 1) * int(unsafe.Sizeof(uintptr(0)))))
+// stack returns the child's stack: everything above the data.
+func (r *region) stack() []byte { return r.mem[len(r.mem)-stackSize:] }
+
+// alloc reserves n zeroed bytes, 16-byte aligned, below the stack.
+func (r *region) alloc(n int) unsafe.Pointer {
+	off := (r.used + 15) &^ 15
+	if off+n > len(r.mem)-stackSize {
+		panic("sandlock: spawn region too small") // planSize undercounted
+	}
+	b := r.mem[off : off+n]
+	clear(b)
+	r.used = off + n
+	return unsafe.Pointer(&b[0])
+}
+
+func (r *region) cstring(s string) *C.char {
+	p := r.alloc(len(s) + 1)
+	copy(unsafe.Slice((*byte)(p), len(s)), s)
+	return (*C.char)(p)
+}
+
+func (r *region) cstrings(ss []string) **C.char {
+	arr := (**C.char)(r.alloc((len(ss) + 1) * int(unsafe.Sizeof(uintptr(0)))))
 	sl := unsafe.Slice(arr, len(ss)+1)
 	for i, s := range ss {
-		sl[i] = m.cstring(s)
+		sl[i] = r.cstring(s)
 	}
 	return arr
 }
 
-func (m *cmem) free() {
-	for _, p := range m.ptrs {
-		C.free(p)
+// planSize bounds what build allocates in the region (each piece padded to
+// the 16-byte alignment of alloc).
+func (p *Plan) planSize() int {
+	n := int(unsafe.Sizeof(C.struct_sl_plan{})) + 16
+	str := func(s string) int { return len(s) + 1 + 15 }
+	n += str(p.Path) + str(p.SearchPath) + str(p.Cwd)
+	for _, l := range [][]string{p.Argv, p.Env} {
+		n += (len(l)+1)*int(unsafe.Sizeof(uintptr(0))) + 15
+		for _, s := range l {
+			n += str(s)
+		}
 	}
-	m.ptrs = nil
+	n += len(p.Filter)*int(unsafe.Sizeof(unix.SockFilter{})) + 15
+	n += int(unsafe.Sizeof(unix.CPUSet{})) + 15
+	return n
 }
 
 func hasNUL(s string) bool {
@@ -174,10 +248,11 @@ func (p *Plan) check() error {
 	if p.Path == "" {
 		return errors.New("spawn: empty command")
 	}
-	all := append(append([]string{p.Path, p.SearchPath, p.Cwd}, p.Argv...), p.Env...)
-	for _, s := range all {
-		if hasNUL(s) {
-			return fmt.Errorf("spawn: %q contains a NUL byte", s)
+	for _, l := range [][]string{{p.Path, p.SearchPath, p.Cwd}, p.Argv, p.Env} {
+		for _, s := range l {
+			if hasNUL(s) {
+				return fmt.Errorf("spawn: %q contains a NUL byte", s)
+			}
 		}
 	}
 	if len(p.Rlimits) > C.SL_MAX_RLIMITS {
@@ -189,8 +264,7 @@ func (p *Plan) check() error {
 	return nil
 }
 
-func (p *Plan) build(parentPid int, sock int) (*cmem, error) {
-	m := &cmem{}
+func (p *Plan) build(m *region, parentPid int, sock int) error {
 	cp := (*C.struct_sl_plan)(m.alloc(int(unsafe.Sizeof(C.struct_sl_plan{}))))
 	m.plan = cp
 	cp.path = m.cstring(p.Path)
@@ -227,8 +301,7 @@ func (p *Plan) build(parentPid int, sock int) (*cmem, error) {
 		var set unix.CPUSet
 		for _, c := range p.CPUs {
 			if c < 0 || c >= len(set)*64 {
-				m.free()
-				return nil, fmt.Errorf("spawn: cpu %d out of range", c)
+				return fmt.Errorf("spawn: cpu %d out of range", c)
 			}
 			set.Set(c)
 		}
@@ -244,7 +317,7 @@ func (p *Plan) build(parentPid int, sock int) (*cmem, error) {
 	if p.NewPgrp {
 		cp.new_pgrp = 1
 	}
-	return m, nil
+	return nil
 }
 
 // The spawner thread: one locked OS thread, started on first use, that
@@ -254,7 +327,6 @@ type spawnReq struct {
 	stack []byte
 	pid   int
 	pidfd C.int
-	err   error
 	done  chan struct{}
 }
 
@@ -266,67 +338,86 @@ var (
 func spawner() {
 	runtime.LockOSThread()
 	for r := range spawnCh {
-		pid := C.sl_spawn(r.plan, unsafe.Pointer(&r.stack[0]), C.size_t(len(r.stack)), &r.pidfd)
-		if pid < 0 {
-			r.err = fmt.Errorf("clone: %w", unix.Errno(-pid))
-		}
-		r.pid = int(pid)
+		r.pid = int(C.sl_spawn(r.plan, unsafe.Pointer(&r.stack[0]), C.size_t(len(r.stack)), &r.pidfd))
 		close(r.done)
 	}
+}
+
+// cloneChild clones the child on the spawner thread.
+func cloneChild(plan *C.struct_sl_plan, stack []byte) (pid int, pidfd int, err error) {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan *spawnReq)
+		go spawner()
+	})
+	req := &spawnReq{plan: plan, stack: stack, done: make(chan struct{})}
+	spawnCh <- req
+	<-req.done
+	if req.pid < 0 {
+		return 0, -1, fmt.Errorf("clone: %w", unix.Errno(-req.pid))
+	}
+	return req.pid, int(req.pidfd), nil
 }
 
 // Start clones the child and returns once it has confined itself and handed
 // over its seccomp listener; the child then waits for Go. On error the child
 // has been reaped.
 func Start(p *Plan) (*Child, error) {
+	c, err := Clone(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Confined(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Clone starts the child and returns as soon as it exists, while it
+// confines itself, so that the caller's preparations that need only the
+// pid overlap the child's steps. Confined (or Abort) must follow.
+func Clone(p *Plan) (*Child, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	m, err := getRegion(p.planSize())
+	if err != nil {
+		return nil, fmt.Errorf("spawn: mmap: %w", err)
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
+		m.put()
 		return nil, fmt.Errorf("spawn: socketpair: %w", err)
 	}
 	parentEnd, childEnd := fds[0], fds[1]
-	m, err := p.build(os.Getpid(), childEnd)
-	if err != nil {
+	if err := p.build(m, os.Getpid(), childEnd); err != nil {
+		m.put()
 		unix.Close(parentEnd)
 		unix.Close(childEnd)
 		return nil, err
 	}
-	// The stack is Go-invisible anonymous memory: the GC never scans or
-	// moves it, and it is unmapped only after the child left our mm.
-	stack, err := unix.Mmap(-1, 0, stackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
-	if err != nil {
-		m.free()
-		unix.Close(parentEnd)
-		unix.Close(childEnd)
-		return nil, fmt.Errorf("spawn: mmap stack: %w", err)
-	}
-	spawnOnce.Do(func() {
-		spawnCh = make(chan *spawnReq)
-		go spawner()
-	})
-	req := &spawnReq{plan: m.plan, stack: stack, done: make(chan struct{})}
-	spawnCh <- req
-	<-req.done
+	pid, pidfd, err := cloneChild(m.plan, m.stack())
 	unix.Close(childEnd)
-	if req.err != nil {
-		m.free()
-		unix.Munmap(stack)
+	if err != nil {
+		m.put()
 		unix.Close(parentEnd)
-		return nil, fmt.Errorf("spawn: %w", req.err)
+		return nil, fmt.Errorf("spawn: %w", err)
 	}
 	if err := unix.SetNonblock(parentEnd, true); err != nil {
 		panic(err) // cannot fail on a fresh socket
 	}
-	c := &Child{
-		Pid:      req.pid,
-		Pidfd:    int(req.pidfd),
+	return &Child{
+		Pid:      pid,
+		Pidfd:    pidfd,
 		Listener: -1,
 		sock:     os.NewFile(uintptr(parentEnd), "sandlock-spawn"),
 		mem:      m,
-		stack:    stack,
-	}
+	}, nil
+}
+
+// Confined waits until the child has confined itself and takes its seccomp
+// listener (Listener). On error the child has been killed and reaped, and
+// its pidfd closed.
+func (c *Child) Confined() error {
 	rep, lfd, err := c.recv()
 	if err == nil && rep.step != C.SL_STEP_OK {
 		err = &StepError{Step: stepName(int(rep.step)), Errno: unix.Errno(rep.err)}
@@ -345,10 +436,10 @@ func Start(p *Plan) (*Child, error) {
 			unix.Close(lfd)
 		}
 		c.Abort()
-		return nil, fmt.Errorf("spawn: %w", err)
+		return fmt.Errorf("spawn: %w", err)
 	}
 	c.Listener = lfd
-	return c, nil
+	return nil
 }
 
 func stepName(s int) string {
@@ -361,20 +452,21 @@ func stepName(s int) string {
 type report struct{ step, err int32 }
 
 // recv reads one report (and an SCM_RIGHTS fd, if any) through the runtime
-// poller. io.EOF means the child closed its end: exec succeeded or it died.
+// poller, so that a waiting spawn holds no OS thread. io.EOF means the child
+// closed its end: exec succeeded or it died.
 func (c *Child) recv() (report, int, error) {
 	var rep report
 	fd := -1
 	var buf [8]byte
-	oob := make([]byte, unix.CmsgSpace(4))
-	rc, err := c.sock.SyscallConn()
-	if err != nil {
-		return rep, -1, err
-	}
+	var oob [24]byte // CmsgSpace(4) on 64-bit
 	var n, oobn int
 	var rerr error
+	rc, err := c.sock.SyscallConn()
+	if err != nil {
+		return rep, -1, fmt.Errorf("read child report: %w", err)
+	}
 	err = rc.Read(func(s uintptr) bool {
-		n, oobn, _, _, rerr = unix.Recvmsg(int(s), buf[:], oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, _, _, rerr = unix.Recvmsg(int(s), buf[:], oob[:], unix.MSG_CMSG_CLOEXEC)
 		return rerr != unix.EAGAIN
 	})
 	if err == nil {
@@ -470,8 +562,7 @@ func (c *Child) release() {
 	}
 	c.done = true
 	c.sock.Close()
-	c.mem.free()
-	unix.Munmap(c.stack)
+	c.mem.put()
 }
 
 func kill(pidfd int) {

@@ -319,3 +319,26 @@ def test_callbacks_while_main_thread_is_busy(base_policy: Policy) -> None:
             pass
         t.join(timeout=30)
     assert done.is_set() and out == [b"a\nb\n"] and calls[0] > 0
+
+
+def test_observed_events_delivered_before_run_returns(base_policy: Policy) -> None:
+    """A callback slower than the sandbox builds a backlog of observed
+    (not held) events; all of them arrive before ``run`` returns."""
+    python = require_sandbox_python()
+    counts = {"getpriority": 0}
+    lock = threading.Lock()
+
+    def fn(ev: SyscallEvent, ctx: PolicyContext) -> None:
+        if ev.syscall == "getpriority":
+            with lock:
+                counts["getpriority"] += 1
+
+    sb = sandbox_or_not_implemented(base_policy, fn)
+    if sb is None:
+        return
+    script = "import os\nfor _ in range(1500): os.getpriority(os.PRIO_PROCESS, os.getpid())\n"
+    with sb:
+        r = sb.run([python, "-I", "-c", script], timeout=60)
+    assert r.success, r.stderr
+    with lock:
+        assert counts["getpriority"] == 1500

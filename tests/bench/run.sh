@@ -69,13 +69,13 @@ if command -v "${CC:-cc}" >/dev/null 2>&1; then
     else
         echo "bench: could not build the C host; the C ABI variants are skipped"
     fi
-    if "${CC:-cc}" -std=c11 -O2 -Wall -Wextra -Werror tests/bench/helpers/sysloop.c -o "$B/sysloop"; then
+    if "${CC:-cc}" -std=c11 -O2 -Wall -Wextra -Werror -pthread tests/bench/helpers/sysloop.c -o "$B/sysloop"; then
         SYSLOOP=$B/sysloop
     else
-        echo "bench: could not build sysloop; the notified-syscall benchmark is skipped"
+        echo "bench: could not build sysloop; the notified-syscall and policy-callback benchmarks are skipped"
     fi
 else
-    echo "bench: no C compiler; the C ABI variants and the notified-syscall benchmark are skipped"
+    echo "bench: no C compiler; the C ABI variants and the notified-syscall and policy-callback benchmarks are skipped"
 fi
 "$GO" build -o "$B/spawn" ./tests/bench/spawn || exit 1
 "$GO" build -o "$B/suite" ./tests/bench/suite || exit 1
@@ -113,11 +113,13 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
     NOTIFY_ARGS=(-n 10000 -reps 1)
     WORK_ARGS=(-reps 1 -warmup 0)
     REDIS_ARGS=(-n 5000 -reps 1)
+    CALLBACK_ARGS=(-n 2000 -reps 1)
 else
     SPAWN_ARGS=(-n 150 -budget 60s)
     NOTIFY_ARGS=(-n 100000 -reps 3 -budget 90s)
     WORK_ARGS=(-reps 7)
     REDIS_ARGS=(-n 50000 -reps 5)
+    CALLBACK_ARGS=(-n 10000 -reps 3 -budget 40s)
 fi
 
 export SANDLOCK_CLI=$PWD/$BUILD/sandlock
@@ -134,7 +136,9 @@ fi
 step "syscall-heavy workloads" "$B/suite" workload "${WORK_ARGS[@]}" -json "$OUT/workload.json"
 step "redis" "$B/suite" redis "${REDIS_ARGS[@]}" -json "$OUT/redis.json"
 step "memory per sandbox" "$B/suite" memory -json "$OUT/memory.json"
-note "policy callbacks: pending (policy_fn not implemented)"
+if [ -n "$SYSLOOP" ]; then
+    step "policy callbacks" "$B/suite" callbacks "${CALLBACK_ARGS[@]}" -sysloop "$SYSLOOP" -json "$OUT/callbacks.json"
+fi
 step "report" "$B/suite" report -dir "$OUT"
 if [ -n "$PLOT_PY" ]; then
     step "plot" "$PLOT_PY" tests/bench/plot.py "$OUT/results.json" "$OUT/bench.png"

@@ -103,6 +103,7 @@ static const struct ct_test tests[] = {
     T(test_wait_twice_and_result_outlives_sandbox),
     T(test_free_kills_running),
     T(test_set_max_processes),
+    T(test_memory_limit_reason),
     T(test_env),
     T(test_confine_enotsup),
     T(test_landlock_abi),
@@ -119,6 +120,7 @@ static const struct ct_test tests[] = {
     T(test_policy_fn_deny_path),
     T(test_policy_fn_threads_reused),
     T(test_policy_fn_10k_events),
+    T(test_policy_fn_observed_delivered),
     T(test_policy_shared_across_threads),
     T(test_port_mappings),
     /* Leak tests last: they compare against a baseline of the whole run. */

@@ -76,6 +76,7 @@ enum mode {
     M_FIXED,          /* openat: return fixed */
     M_CTX_MISUSE,     /* first execve: use ctx from another thread */
     M_DENY_PATH,      /* first execve: deny_path(path) */
+    M_SLOW_OBSERVE,   /* getpriority (observed): spin 50 us */
 };
 
 struct cb_state {
@@ -83,7 +84,7 @@ struct cb_state {
     enum mode mode;
     int deny_port;
     int32_t fixed;
-    uint64_t events, opens, execs, connects, held, denied_flag;
+    uint64_t events, opens, execs, connects, held, denied_flag, prios;
     char argv2[256]; /* the second execve's argv, joined */
     char host[64];
     int port;
@@ -172,8 +173,19 @@ static int32_t cb(const sandlock_event_t *ev, sandlock_ctx_t *ctx, void *ud)
         if (s->mode == M_DENY_PORT && s->port == s->deny_port)
             verdict = 13; /* EACCES */
     }
+    if (strcmp(name, "getpriority") == 0)
+        s->prios++;
     enum mode mode = s->mode;
     pthread_mutex_unlock(&s->mu);
+    if (mode == M_SLOW_OBSERVE && strcmp(name, "getpriority") == 0) {
+        /* A spin, not a sleep: slower than the loop, yet not at the mercy
+         * of timer slack on a loaded machine. */
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        do
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 50000);
+    }
 
     if (first_exec && mode == M_RESTRICT_NET)
         s->ctx_rc = sandlock_ctx_restrict_network(ctx, NULL, 0);
@@ -548,5 +560,28 @@ void test_policy_fn_threads_reused(void)
     CHECK(after <= before + 2, "threads %d -> %d after 40 sandboxes with a callback", before, after);
     CHECK(s.ntids <= 4, "the callbacks of 43 sequential sandboxes ran on %d threads", s.ntids);
     ct_note("threads %d -> %d; callback threads used: %d", before, after, s.ntids);
+    sandlock_policy_free(p);
+}
+
+/* Observed events still queued when the sandbox ends reach the callback
+ * before the run returns: a callback slower than the loop builds a backlog
+ * (2000 events, below the 4096 queue bound, so none is dropped). */
+void test_policy_fn_observed_delivered(void)
+{
+    const char *const argv[] = {"/usr/bin/python3", "-I", "-c",
+                                "import os\n"
+                                "for _ in range(2000): os.getpriority(os.PRIO_PROCESS, os.getpid())\n",
+                                NULL};
+    sandlock_policy_t *p = pfn_policy();
+    struct cb_state s;
+    state_init(&s, M_SLOW_OBSERVE);
+    sandlock_result_t *r = run_cb(p, &s, argv);
+    CHECK(sandlock_result_exit_code(r) == 0, "exit %d stderr %s", sandlock_result_exit_code(r),
+          err_str(r));
+    pthread_mutex_lock(&s.mu);
+    unsigned long long got = (unsigned long long)s.prios;
+    pthread_mutex_unlock(&s.mu);
+    CHECK(got == 2000, "getpriority events delivered when the run returned: %llu, want 2000", got);
+    sandlock_result_free(r);
     sandlock_policy_free(p);
 }

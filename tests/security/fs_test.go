@@ -167,7 +167,7 @@ func TestFS02ProcFdUpgrade(t *testing.T) {
 		out := tempDir(t)
 		sec := secret("fs02")
 		f := writeFile(t, filepath.Join(out, "secret"), sec)
-		exe := copyFile(t, probeBin, filepath.Join(out, "exe"), 0o755)
+		exe := copyFile(t, attacker.Bin, filepath.Join(out, "exe"), 0o755)
 		if grant {
 			p.FsWritable = append(p.FsWritable, out)
 		}
@@ -435,7 +435,7 @@ func TestFS08Coverage(t *testing.T) {
 		for _, d := range []string{"denied", "ok"} {
 			mkdir(t, filepath.Join(w, d, "sub"))
 			writeFile(t, filepath.Join(w, d, "file"), d+"-file")
-			copyFile(t, probeBin, filepath.Join(w, d, "bin"), 0o755)
+			copyFile(t, attacker.Bin, filepath.Join(w, d, "bin"), 0o755)
 		}
 		writeFile(t, filepath.Join(w, "okfile"), "okfile")
 		p.FsDenied = []string{filepath.Join(w, "denied")}

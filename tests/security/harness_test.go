@@ -20,6 +20,7 @@ import (
 
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/sandbox"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 // Probe exit statuses above the errno range.
@@ -32,39 +33,21 @@ var isRoot = os.Geteuid() == 0
 
 // systemDirs are the read-only system trees every sandbox of the suite
 // gets (those that exist).
-var systemDirs = existing("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc")
+var systemDirs = testprobe.SystemDirs()
 
-func existing(ps ...string) []string {
-	var out []string
-	for _, p := range ps {
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+var (
+	existing = testprobe.Existing
+	// tempDir is t.TempDir opened up to everyone (the suite also runs as
+	// an unprivileged user, and some cases share directories between uids).
+	tempDir = testprobe.TempDir
+)
 
 // basePolicy is the default policy with the system trees and the probe
 // readable and a fresh world-writable directory writable, which it
 // returns too.
 func basePolicy(t *testing.T) (policy.Policy, string) {
 	t.Helper()
-	w := tempDir(t)
-	p := policy.Default()
-	p.FsReadable = append(append([]string(nil), systemDirs...), probeDir)
-	p.FsWritable = append(existing("/dev/null"), w)
-	return p, w
-}
-
-// tempDir is t.TempDir opened up to everyone (the suite also runs as an
-// unprivileged user, and some cases share directories between uids).
-func tempDir(t *testing.T) string {
-	t.Helper()
-	d := t.TempDir()
-	if err := os.Chmod(d, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return testprobe.BasePolicy(t, attacker.Dir)
 }
 
 func mkdir(t *testing.T, path string) string {
@@ -179,24 +162,7 @@ func runIn(t *testing.T, p policy.Policy, argv []string, o sandbox.Options) *san
 	if o.Timeout == 0 {
 		o.Timeout = 60 * time.Second
 	}
-	if o.Stdout == (sandbox.Stream{}) {
-		o.Stdout = sandbox.Capture()
-	}
-	if o.Stderr == (sandbox.Stream{}) {
-		o.Stderr = sandbox.Capture()
-	}
-	if o.Stdin == (sandbox.Stream{}) {
-		o.Stdin = sandbox.Null()
-	}
-	sb, err := sandbox.Spawn(p, argv, o)
-	if err != nil {
-		t.Fatalf("sandbox.Spawn(%q): %v", argv, err)
-	}
-	res, ok, err := sb.WaitTimeout(o.Timeout + 30*time.Second)
-	if !ok {
-		_ = sb.Kill()
-		t.Fatalf("sandbox %q did not end 30s after its timeout (teardown hangs)", argv)
-	}
+	res, err := testprobe.RunBounded(t, p, argv, o)
 	if err != nil {
 		t.Fatalf("sandbox %q: %v", argv, err)
 	}
@@ -522,16 +488,7 @@ func statusField(t *testing.T, pid int, key string) string {
 
 // eventually polls cond every 5 ms for up to d.
 func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testprobe.Poll(d, 5*time.Millisecond, cond)
 }
 
 // stopSandbox kills sb and waits a bounded time for its teardown; a

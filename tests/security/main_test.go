@@ -20,47 +20,26 @@ package security
 
 import (
 	_ "embed"
-	"errors"
 	"flag"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/probe.c
 var probeSource []byte
 
-var (
-	// probeDir holds the compiled probe; readable and searchable by all.
-	probeDir string
-	// probeBin is the probe's path, "" when it could not be built.
-	probeBin string
-	// probeErr says why the probe is missing.
-	probeErr error
-)
+// attacker is the probe: statically linked when possible, since the
+// sandboxes grant no shared library directory it would not need.
+var attacker = &testprobe.Probe{Name: "probe", Source: probeSource, What: "the C probe", Flags: []string{"-lpthread"}}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
-	code := func() int {
-		dir, err := os.MkdirTemp("", "sandlock-security-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "security:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		probeDir = dir
-		probeErr = buildProbe(dir)
-		if probeErr == nil {
-			probeBin = filepath.Join(dir, "probe")
-		}
-		return m.Run()
-	}()
+	code := attacker.Main(m, "sandlock-security-")
 	if !report(os.Stdout, fullRun()) && code == 0 {
 		code = 1
 	}
@@ -74,38 +53,8 @@ func fullRun() bool {
 	return f == nil || f.Value.String() == ""
 }
 
-// buildProbe compiles the embedded probe statically (the sandboxes grant
-// no shared library directory it would not need), falling back to a
-// dynamic build.
-func buildProbe(dir string) error {
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	src := filepath.Join(dir, "probe.c")
-	if err := os.WriteFile(src, probeSource, 0o644); err != nil {
-		return err
-	}
-	out := filepath.Join(dir, "probe")
-	var msgs []string
-	for _, static := range []bool{true, false} {
-		args := []string{"-O2", "-Wall", "-o", out, src, "-lpthread"}
-		if static {
-			args = append([]string{"-static"}, args...)
-		}
-		b, err := exec.Command("gcc", args...).CombinedOutput()
-		if err == nil {
-			return os.Chmod(out, 0o755)
-		}
-		msgs = append(msgs, fmt.Sprintf("gcc %s: %v: %s", strings.Join(args, " "), err, b))
-	}
-	return errors.New(strings.Join(msgs, "\n"))
-}
-
 // probe returns the probe's argv for an operation and its arguments.
 func probe(t *testing.T, args ...string) []string {
 	t.Helper()
-	if probeBin == "" {
-		t.Fatalf("the C probe could not be built (gcc is part of the test environment): %v", probeErr)
-	}
-	return append([]string{probeBin}, args...)
+	return attacker.Argv(t, args...)
 }

@@ -95,7 +95,7 @@ func TestPRIV02NoNewPrivs(t *testing.T) {
 	dir := tempDir(t)
 	setuid := ""
 	if isRoot {
-		setuid = copyFile(t, probeBin, filepath.Join(dir, "setuid-probe"), 0o755)
+		setuid = copyFile(t, attacker.Bin, filepath.Join(dir, "setuid-probe"), 0o755)
 		if err := os.Chown(setuid, 65534, 65534); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestPRIV03Undumpable(t *testing.T) {
 	denied := writeFile(t, filepath.Join(w, "denied"), sec)
 	ok := writeFile(t, filepath.Join(w, "ok"), "ok-content")
 	xdir := tempDir(t)
-	xonly := copyFile(t, probeBin, filepath.Join(xdir, "xonly"), 0o111)
+	xonly := copyFile(t, attacker.Bin, filepath.Join(xdir, "xonly"), 0o111)
 	p.FsReadable = append(p.FsReadable, xdir)
 	t.Run("PRIV-03/attack: become undumpable", func(t *testing.T) {
 		attack(t, "PRIV-03")
@@ -293,7 +293,7 @@ type canary struct {
 func newCanary(t *testing.T) *canary {
 	t.Helper()
 	c := &canary{secret: secret("priv05")}
-	c.cmd = exec.Command(probeBin, "canary", c.secret)
+	c.cmd = exec.Command(attacker.Bin, "canary", c.secret)
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

@@ -174,7 +174,7 @@ func TestPROC05HostBinaryOverwrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	selfSum, probeSum := fileSum(t, self), fileSum(t, probeBin)
+	selfSum, probeSum := fileSum(t, self), fileSum(t, attacker.Bin)
 	hostExe := "/proc/" + strconv.Itoa(os.Getpid()) + "/exe"
 	t.Run("PROC-05/attack: write the running binaries through /proc", func(t *testing.T) {
 		attack(t, "PROC-05")
@@ -182,7 +182,7 @@ func TestPROC05HostBinaryOverwrite(t *testing.T) {
 			wantCode(t, inSandbox(t, pol, sandbox.Options{}, "open", "/proc/self/exe", "w"), unix.EACCES, unix.ETXTBSY)
 			wantCode(t, inSandbox(t, pol, sandbox.Options{}, "open", hostExe, "rw"), unix.EACCES, unix.ENOENT)
 		}
-		if fileSum(t, self) != selfSum || fileSum(t, probeBin) != probeSum {
+		if fileSum(t, self) != selfSum || fileSum(t, attacker.Bin) != probeSum {
 			t.Error("a host binary changed")
 		}
 	})

@@ -331,7 +331,7 @@ type cycler struct {
 
 func startCycler(t *testing.T, target int) *cycler {
 	t.Helper()
-	c := &cycler{cmd: exec.Command(probeBin, "pidcycle", strconv.Itoa(target), "200000")}
+	c := &cycler{cmd: exec.Command(attacker.Bin, "pidcycle", strconv.Itoa(target), "200000")}
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

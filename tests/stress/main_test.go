@@ -13,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -23,16 +21,14 @@ import (
 	"time"
 
 	"github.com/sandlock/sandlock/core/policy"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 //go:embed testdata/load.c
 var loadSource []byte
 
-var (
-	loadDir string // world-readable directory holding the workload binary
-	loadBin string // "" when it could not be built
-	loadErr error
-)
+// workload is the C program the stress runs start in their sandboxes.
+var workload = &testprobe.Probe{Name: "load", Source: loadSource, What: "the workload"}
 
 // soak is set by make soak.
 var soak = os.Getenv("SANDLOCK_SOAK") != ""
@@ -49,20 +45,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
-	code := func() int {
-		dir, err := os.MkdirTemp("", "sandlock-stress-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "stress:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		loadDir = dir
-		loadErr = buildLoad(dir)
-		if loadErr == nil {
-			loadBin = filepath.Join(dir, "load")
-		}
-		return m.Run()
-	}()
+	// A private TMPDIR: the leak checks count the library's temporary
+	// entries, and the other packages' tests, which go test runs at the
+	// same time, create and remove theirs in the shared /tmp.
+	tmp, err := os.MkdirTemp("", "sandlock-stress-tmp-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stress: private TMPDIR:", err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
+	code := workload.Main(m, "sandlock-stress-")
+	os.RemoveAll(tmp)
 	if !maxMemoryImplemented() {
 		fmt.Println("stress: pending: memory-hog containment (attacks.md 4.2) needs max_memory")
 	}
@@ -76,60 +69,18 @@ func maxMemoryImplemented() bool {
 	return !errors.Is(p.Validate(), policy.ErrNotImplemented)
 }
 
-func buildLoad(dir string) error {
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	src := filepath.Join(dir, "load.c")
-	if err := os.WriteFile(src, loadSource, 0o644); err != nil {
-		return err
-	}
-	out := filepath.Join(dir, "load")
-	var msgs []string
-	for _, static := range []bool{true, false} {
-		args := []string{"-O2", "-Wall", "-o", out, src}
-		if static {
-			args = append([]string{"-static"}, args...)
-		}
-		b, err := exec.Command("gcc", args...).CombinedOutput()
-		if err == nil {
-			return os.Chmod(out, 0o755)
-		}
-		msgs = append(msgs, fmt.Sprintf("gcc %s: %v: %s", strings.Join(args, " "), err, b))
-	}
-	return errors.New(strings.Join(msgs, "\n"))
-}
-
 func load(t *testing.T, args ...string) []string {
 	t.Helper()
-	if loadBin == "" {
-		t.Fatalf("the workload could not be built (gcc is part of the test environment): %v", loadErr)
-	}
-	return append([]string{loadBin}, args...)
+	return workload.Argv(t, args...)
 }
 
-func existing(ps ...string) []string {
-	var out []string
-	for _, p := range ps {
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+var existing = testprobe.Existing
 
 // basePolicy grants the system trees and the workload, and a fresh
 // world-writable directory, which it returns.
 func basePolicy(t *testing.T) (policy.Policy, string) {
 	t.Helper()
-	w := t.TempDir()
-	if err := os.Chmod(w, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	p := policy.Default()
-	p.FsReadable = append(existing("/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"), loadDir)
-	p.FsWritable = append(existing("/dev/null"), w)
-	return p, w
+	return testprobe.BasePolicy(t, workload.Dir)
 }
 
 // counts is the host's resource use the leak checks compare.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sandlock/sandlock/core/policy"
 	"github.com/sandlock/sandlock/core/sandbox"
+	"github.com/sandlock/sandlock/internal/testprobe"
 )
 
 // threadSlack is how many OS threads the Go runtime may add after the
@@ -415,43 +416,11 @@ func TestForkBomb(t *testing.T) {
 	}
 }
 
-// runBounded is sandbox.Run (output captured, stdin /dev/null) with a
-// watchdog: a sandbox whose teardown hangs fails the test instead of
-// stalling the whole run.
-func runBounded(t *testing.T, p policy.Policy, argv []string, o sandbox.Options) (*sandbox.Result, error) {
-	t.Helper()
-	if o.Stdout == (sandbox.Stream{}) {
-		o.Stdout = sandbox.Capture()
-	}
-	if o.Stderr == (sandbox.Stream{}) {
-		o.Stderr = sandbox.Capture()
-	}
-	if o.Stdin == (sandbox.Stream{}) {
-		o.Stdin = sandbox.Null()
-	}
-	sb, err := sandbox.Spawn(p, argv, o)
-	if err != nil {
-		return nil, err
-	}
-	res, ok, err := sb.WaitTimeout(o.Timeout + 30*time.Second)
-	if !ok {
-		_ = sb.Kill()
-		t.Fatalf("%q: the sandbox did not end %v after its timeout (teardown hangs)", argv, 30*time.Second)
-	}
-	return res, err
-}
+var runBounded = testprobe.RunBounded
 
+// eventually polls cond every 5 ms for up to d.
 func eventually(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return testprobe.Poll(d, 5*time.Millisecond, cond)
 }
 
 // The host-death test re-executes the test binary as a host (helperEnv

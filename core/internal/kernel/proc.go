@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -51,10 +52,7 @@ func ReadMem(pid int, addr uint64, buf []byte) error {
 	if len(buf) == 0 {
 		return nil
 	}
-	local := unix.Iovec{Base: &buf[0]}
-	local.SetLen(len(buf))
-	remote := unix.RemoteIovec{Base: uintptr(addr), Len: len(buf)}
-	n, err := unix.ProcessVMReadv(pid, []unix.Iovec{local}, []unix.RemoteIovec{remote}, 0)
+	n, err := readv(pid, addr, buf)
 	if err != nil {
 		return err
 	}
@@ -66,21 +64,25 @@ func ReadMem(pid int, addr uint64, buf []byte) error {
 
 // ReadString copies a NUL-terminated string of at most max bytes from the
 // target into buf (reused by the caller) and returns it without the NUL.
-// It reads page by page so a string that ends just before an unmapped page
-// still reads.
+// It reads straight into buf's spare capacity, never across a page
+// boundary, so a string that ends just before an unmapped page still
+// reads; the first read is short (most paths are) so that a call touches
+// few cache lines on both sides.
 func ReadString(pid int, addr uint64, buf []byte, max int) ([]byte, error) {
-	buf = buf[:0]
 	const page = 4096
-	var chunk [page]byte
+	const first = 256
+	buf = buf[:0]
 	for len(buf) < max {
 		n := page - int(addr%page)
+		if len(buf) == 0 && n > first {
+			n = first
+		}
 		if rem := max - len(buf); n > rem {
 			n = rem
 		}
-		local := unix.Iovec{Base: &chunk[0]}
-		local.SetLen(n)
-		remote := unix.RemoteIovec{Base: uintptr(addr), Len: n}
-		got, err := unix.ProcessVMReadv(pid, []unix.Iovec{local}, []unix.RemoteIovec{remote}, 0)
+		buf = slices.Grow(buf, n) // allocates only for a caller's short buffer
+		chunk := buf[len(buf) : len(buf)+n]
+		got, err := readv(pid, addr, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -88,12 +90,25 @@ func ReadString(pid int, addr uint64, buf []byte, max int) ([]byte, error) {
 			return nil, ErrPartialRead
 		}
 		if i := bytes.IndexByte(chunk[:got], 0); i >= 0 {
-			return append(buf, chunk[:i]...), nil
+			return buf[:len(buf)+i], nil
 		}
-		buf = append(buf, chunk[:got]...)
+		buf = buf[:len(buf)+got]
 		addr += uint64(got)
 	}
 	return nil, unix.ENAMETOOLONG
+}
+
+// readv is one process_vm_readv of len(b) bytes at addr of pid into b,
+// without the slice headers unix.ProcessVMReadv takes.
+func readv(pid int, addr uint64, b []byte) (int, error) {
+	local := unix.Iovec{Base: &b[0]}
+	local.SetLen(len(b))
+	remote := unix.RemoteIovec{Base: uintptr(addr), Len: len(b)}
+	r, _, e := unix.Syscall6(unix.SYS_PROCESS_VM_READV, uintptr(pid), uintptr(unsafe.Pointer(&local)), 1, uintptr(unsafe.Pointer(&remote)), 1, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 // StartTime returns field 22 (starttime, clock ticks since boot) of

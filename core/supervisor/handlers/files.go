@@ -86,7 +86,7 @@ type Files struct {
 	selfProc []byte // "/proc/<supervisor pid>"
 	clock    *ProcClock
 
-	kinds map[int]opKind
+	kinds []opKind // by syscall number: a slice, not a map, for the hot path
 	names map[int]string
 
 	wmu     sync.Mutex
@@ -119,7 +119,6 @@ func NewFiles(readable, writable, denied []string) (*Files, error) {
 	f := &Files{
 		rawR:     readable,
 		rawW:     writable,
-		kinds:    map[int]opKind{},
 		names:    map[int]string{},
 		selfProc: []byte("/proc/" + strconv.Itoa(os.Getpid())),
 	}
@@ -202,6 +201,9 @@ func (f *Files) Register(s *supervisor.Supervisor, lookup func(string) (int, boo
 		if !ok {
 			return
 		}
+		if nr >= len(f.kinds) {
+			f.kinds = append(f.kinds, make([]opKind, nr+1-len(f.kinds))...)
+		}
 		f.kinds[nr] = k
 		f.names[nr] = name
 		if async {
@@ -247,6 +249,14 @@ func (f *Files) wardenRun(fn func() (int, error)) (int, error) {
 	return w.run(fn)
 }
 
+// kind returns the operation of syscall nr, 0 for one not registered.
+func (f *Files) kind(nr int32) opKind {
+	if nr < 0 || int(nr) >= len(f.kinds) {
+		return 0
+	}
+	return f.kinds[nr]
+}
+
 // scratch holds the buffers of one open, pooled so that the hot path does
 // not allocate.
 type scratch struct {
@@ -289,7 +299,7 @@ const (
 func (f *Files) decodeOpen(n *supervisor.Notif, sc *scratch) (openArgs, unix.Errno) {
 	a := n.Data.Args
 	o := openArgs{dirfd: unix.AT_FDCWD}
-	switch f.kinds[int(n.Data.Nr)] {
+	switch f.kind(n.Data.Nr) {
 	case opOpen:
 		o.addr, o.flags, o.mode = a[0], int(uint32(a[1])), uint32(a[2])&0o7777
 	case opCreat:
@@ -508,7 +518,7 @@ func (f *Files) finish(s *supervisor.Supervisor, n *supervisor.Notif, e *procind
 	path, deleted := canon, false
 	if path == nil && (inProc || inSys || f.deniedDirs || f.rt.anyByPath() || !f.grantsAll(write)) {
 		var errno unix.Errno
-		path, deleted, errno = fdPath(obj, sc.link[:])
+		path, deleted, errno = objPath(obj, sc.link[:])
 		if errno != 0 {
 			return supervisor.Errno(errno)
 		}
@@ -572,7 +582,7 @@ func (f *Files) finish(s *supervisor.Supervisor, n *supervisor.Notif, e *procind
 		// (/dev/null, /dev/zero ...) and the pseudo-terminals.
 		confined := !f.grantsAll(true) && !under(f.pathOf(path, obj, sc), f.writable)
 		if !confined && typ == unix.S_IFCHR && nonBlockingDev(st.Rdev) {
-			fd, errno = openatRaw(unix.AT_FDCWD, appendSelfFd(sc.tmp[:0], obj), fl, 0)
+			fd, errno = reopen(obj, fl, sc)
 			break
 		}
 		return later(s, n, obj, func(s *supervisor.Supervisor, n *supervisor.Notif, obj int) supervisor.Response {
@@ -600,7 +610,7 @@ func (f *Files) finish(s *supervisor.Supervisor, n *supervisor.Notif, e *procind
 			return s.InjectFD(n.ID, fd, cloexec)
 		})
 	default:
-		fd, errno = openatRaw(unix.AT_FDCWD, appendSelfFd(sc.tmp[:0], obj), fl, 0)
+		fd, errno = reopen(obj, fl, sc)
 	}
 	if errno != 0 {
 		return supervisor.Errno(errno)
@@ -638,7 +648,7 @@ func (f *Files) pathOf(path []byte, obj int, sc *scratch) []byte {
 	if path != nil {
 		return path
 	}
-	p, _, errno := fdPath(obj, sc.link[:])
+	p, _, errno := objPath(obj, sc.link[:])
 	if errno != 0 {
 		return nil
 	}
@@ -1122,6 +1132,24 @@ func (f *Files) startDir(e *procindex.Entry, tid int, dirfd int32, sc *scratch) 
 		return -1, unix.EBADF
 	}
 	return fd, 0
+}
+
+// objPath is the path of the object behind our descriptor fd (fdPath).
+//
+// A descriptor of /proc/self/fd kept open for the life of the host would
+// spare the kernel resolving /proc/self/fd on each call (about 1.5 us of
+// a relative open), but a C host may close descriptors it does not own
+// (close_range before exec, daemon helpers): the number could then name
+// another directory and the supervisor would read links, and open files
+// for the sandbox, relative to it. Not worth that risk.
+func objPath(fd int, buf []byte) ([]byte, bool, unix.Errno) {
+	return fdPath(fd, buf)
+}
+
+// reopen opens the object behind our O_PATH fd obj with flags fl, through
+// its /proc/self/fd link.
+func reopen(obj, fl int, sc *scratch) (int, unix.Errno) {
+	return openatRaw(unix.AT_FDCWD, appendSelfFd(sc.tmp[:0], obj), fl, 0)
 }
 
 func fsType(fd int) int64 {

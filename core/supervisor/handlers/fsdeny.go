@@ -113,7 +113,7 @@ func (f *Files) isDenied(fd int) bool {
 		return true
 	}
 	var buf [unix.PathMax + 64]byte
-	p, _, errno := fdPath(fd, buf[:])
+	p, _, errno := objPath(fd, buf[:])
 	if errno != 0 {
 		return true
 	}

@@ -385,39 +385,66 @@ func readAddr(tid int, ptr uint64, l int) ([]byte, unix.Errno) {
 
 // connect(fd, addr, addrlen).
 func (m *Net) connect(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	fd := int(int32(n.Data.Args[0]))
+	return m.onBehalf(s, n, NetConnect, sysConnect, func(c *netCall, name []byte, _ inetAddr, _ bool) unix.Errno {
+		return c.connectAs(name)
+	})
+}
+
+// onBehalf performs connect or bind(fd, addr, addrlen) on our duplicate of
+// the socket: the address is copied once, the destination it names, if any
+// (has), is judged under op, and perform does the call with those same
+// bytes. For a non-IP socket open decides, with direct.
+func (m *Net) onBehalf(s *supervisor.Supervisor, n *supervisor.Notif, op NetOp,
+	direct func(sock int, name []byte) unix.Errno,
+	perform func(c *netCall, name []byte, a inetAddr, has bool) unix.Errno) supervisor.Response {
 	l := int(int32(n.Data.Args[2]))
 	if l < 2 || l > sockaddrStorage {
 		// Refused by the kernel whatever the memory holds (EINVAL).
 		return supervisor.Next
 	}
-	name, errno := readAddr(int(n.Pid), n.Data.Args[1], l)
-	if errno != 0 {
-		return supervisor.Errno(errno)
-	}
-	c, errno := m.begin(s, n, fd)
-	if errno != 0 {
-		return supervisor.Errno(errno)
+	c, name, resp, done := m.open(s, n, int(int32(n.Data.Args[0])), n.Data.Args[1], l, direct)
+	if done {
+		return resp
 	}
 	defer c.close()
-	if !c.inet() {
-		if !ipCapable(sockFamily(name)) {
-			return supervisor.Next
-		}
-		// An IP address (or a disconnect) on a non-IP socket: no
-		// destination the kernel could reach; let it answer on our copy.
-		return respond(sysConnect(c.sock, name))
-	}
-	a, has, errno := c.dest(name, NetConnect)
+	a, has, errno := c.dest(name, op)
 	if errno != 0 {
 		return supervisor.Errno(errno)
 	}
 	if has {
-		if errno := c.judge(NetConnect, &a); errno != 0 {
+		if errno := c.judge(op, &a); errno != 0 {
 			return supervisor.Errno(errno)
 		}
 	}
-	return respond(c.connectAs(name))
+	return respond(perform(c, name, a, has))
+}
+
+// open copies the address argument (ptr, l) of a call on socket fd and
+// duplicates the socket, the start of every call that names one address.
+// A non-IP socket is decided here (done, with resp): an address no IP
+// socket would read either is left to the kernel; one an IP socket would
+// read (ipCapable) names no destination the kernel could reach through
+// this socket, so direct answers it on our copy. Otherwise the caller
+// closes c.
+func (m *Net) open(s *supervisor.Supervisor, n *supervisor.Notif, fd int, ptr uint64, l int,
+	direct func(sock int, name []byte) unix.Errno) (c *netCall, name []byte, resp supervisor.Response, done bool) {
+	name, errno := readAddr(int(n.Pid), ptr, l)
+	if errno != 0 {
+		return nil, nil, supervisor.Errno(errno), true
+	}
+	c, errno = m.begin(s, n, fd)
+	if errno != 0 {
+		return nil, nil, supervisor.Errno(errno), true
+	}
+	if c.inet() {
+		return c, name, supervisor.Response{}, false
+	}
+	resp = supervisor.Next
+	if ipCapable(sockFamily(name)) {
+		resp = respond(direct(c.sock, name))
+	}
+	c.close()
+	return nil, nil, resp, true
 }
 
 // connectAs connects our duplicate with the child's blocking semantics:
@@ -463,40 +490,16 @@ func (c *netCall) connectAs(name []byte) unix.Errno {
 // bind(fd, addr, addrlen): on behalf for IP sockets, with the net_bind
 // port list and, for TCP under port remapping, the sandbox's port space.
 func (m *Net) bind(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	fd := int(int32(n.Data.Args[0]))
-	l := int(int32(n.Data.Args[2]))
-	if l < 2 || l > sockaddrStorage {
-		return supervisor.Next
+	return m.onBehalf(s, n, NetBind, sysBind, (*netCall).bindAs)
+}
+
+// bindAs binds our duplicate to name, through the sandbox's port space for
+// a TCP port under port remapping.
+func (c *netCall) bindAs(name []byte, a inetAddr, has bool) unix.Errno {
+	if !has || !c.m.cfg.PortRemap || c.protocol() != unix.IPPROTO_TCP || a.port == 0 {
+		return sysBind(c.sock, name)
 	}
-	name, errno := readAddr(int(n.Pid), n.Data.Args[1], l)
-	if errno != 0 {
-		return supervisor.Errno(errno)
-	}
-	c, errno := m.begin(s, n, fd)
-	if errno != 0 {
-		return supervisor.Errno(errno)
-	}
-	defer c.close()
-	if !c.inet() {
-		if !ipCapable(sockFamily(name)) {
-			return supervisor.Next
-		}
-		return respond(sysBind(c.sock, name))
-	}
-	a, has, errno := c.dest(name, NetBind)
-	if errno != 0 {
-		return supervisor.Errno(errno)
-	}
-	if !has {
-		return respond(sysBind(c.sock, name))
-	}
-	if errno := c.judge(NetBind, &a); errno != 0 {
-		return supervisor.Errno(errno)
-	}
-	if !m.cfg.PortRemap || c.protocol() != unix.IPPROTO_TCP || a.port == 0 {
-		return respond(sysBind(c.sock, name))
-	}
-	return respond(m.bindRemapped(c, &a))
+	return c.m.bindRemapped(c, &a)
 }
 
 // getsockname(fd, addr, addrlen) and getpeername: the sandbox's port

@@ -286,21 +286,11 @@ func (m *Net) sendto(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.R
 	if a[4] == 0 || l == 0 || l < 0 || l > sockaddrStorage {
 		return supervisor.Next
 	}
-	name, errno := readAddr(int(n.Pid), a[4], l)
-	if errno != 0 {
-		return supervisor.Errno(errno)
-	}
-	c, errno := m.begin(s, n, fd)
-	if errno != 0 {
-		return supervisor.Errno(errno)
+	c, name, resp, done := m.open(s, n, fd, a[4], l, refuseIPAddr)
+	if done {
+		return resp
 	}
 	defer c.close()
-	if !c.inet() {
-		if !ipCapable(sockFamily(name)) {
-			return supervisor.Next
-		}
-		return supervisor.Errno(unix.EINVAL) // unix and netlink refuse it
-	}
 	size := a[2]
 	if size > 1<<31 {
 		size = 1 << 31
@@ -315,6 +305,10 @@ func (m *Net) sendto(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.R
 	}
 	return supervisor.Value(int64(sent))
 }
+
+// refuseIPAddr answers a send to an IP address on a non-IP socket: unix
+// and netlink sockets refuse it.
+func refuseIPAddr(int, []byte) unix.Errno { return unix.EINVAL }
 
 // sendmsg(fd, msg, flags).
 func (m *Net) sendmsg(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {

@@ -36,9 +36,16 @@ func (p *PidTarget) handle(s *supervisor.Supervisor, n *supervisor.Notif) superv
 	if target <= 0 {
 		return supervisor.Errno(unix.EPERM)
 	}
-	if p.Index.Lookup(target) == nil {
-		// ESRCH, not EPERM: from inside, processes outside do not exist.
-		return supervisor.Errno(unix.ESRCH)
+	// The caller is a member by construction (only members carry the
+	// filter), and a child made by a continued fork is unknown to the
+	// index until discovered: without these two steps a fresh child got
+	// ESRCH for its own pid until something else ran a discovery.
+	if target != int(n.Pid) && p.Index.Lookup(target) == nil {
+		p.Index.Discover()
+		if p.Index.Lookup(target) == nil {
+			// ESRCH, not EPERM: from inside, processes outside do not exist.
+			return supervisor.Errno(unix.ESRCH)
+		}
 	}
 	if !s.Valid(n.ID) {
 		return supervisor.Errno(unix.EPERM)

@@ -123,7 +123,7 @@ func (f *Files) getdents(s *supervisor.Supervisor, n *supervisor.Notif) supervis
 	bp := direntPool.Get().(*[direntBuf]byte)
 	defer direntPool.Put(bp)
 	buf := bp[:min(count, direntBuf)]
-	legacy := f.kinds[int(n.Data.Nr)] == opGetdents
+	legacy := f.kind(n.Data.Nr) == opGetdents
 	nr := uintptr(unix.SYS_GETDENTS64)
 	if legacy {
 		nr = unix.SYS_GETDENTS

@@ -16,6 +16,9 @@ Verdicts (the original SDK's convention):
 Anything else, and any exception the callback raises, denies (fail closed;
 the traceback is printed to stderr). Only the verdicts of *held* calls
 (exec, connect, send, bind, open) count; the others are notifications.
+Notifications queue without making the call wait: past 4096 waiting
+events new ones are dropped, and those still queued when the sandbox ends
+are delivered (for at most 5 seconds) before the run returns.
 """
 
 from __future__ import annotations

@@ -64,6 +64,10 @@ class Result:
     A command killed by a signal, by the timeout or by Ctrl-C has
     ``exit_code == -1``. A command that could not be executed has exit code
     127 and a ``sandlock: execve ...`` line on ``stderr``.
+
+    :attr:`reason` says why a command ended (a max_memory kill, for one);
+    it is a property, not a field, so that the fields, their order and the
+    repr stay those of the original SDK.
     """
 
     success: bool
@@ -71,6 +75,32 @@ class Result:
     stdout: bytes = field(default=b"", repr=False)
     stderr: bytes = field(default=b"", repr=False)
     error: Optional[str] = None
+
+    @property
+    def reason(self) -> Optional[str]:
+        """How the command ended: ``"exited"``, ``"signaled"`` (a signal
+        sandlock did not send), ``"killed"`` (killed on request),
+        ``"timeout"``, or ``"memory_limit"`` (the sandbox held more than
+        ``max_memory`` and was killed with SIGKILL; an allocation past the
+        budget fails with ENOMEM instead and kills nothing). ``None`` when
+        the result does not come from a finished command."""
+        reason: Optional[str] = self.__dict__.get("_reason")
+        return reason
+
+
+def _with_reason(r: Result, reason: Optional[str]) -> Result:
+    """Attach :attr:`Result.reason` to ``r`` and return it."""
+    r.__dict__["_reason"] = reason
+    return r
+
+
+_REASONS = {
+    _native.REASON_EXITED: "exited",
+    _native.REASON_SIGNALED: "signaled",
+    _native.REASON_KILLED: "killed",
+    _native.REASON_TIMEOUT: "timeout",
+    _native.REASON_MEMORY_LIMIT: "memory_limit",
+}
 
 
 @dataclass(frozen=True)
@@ -252,16 +282,10 @@ class _Running:
         self._finalizer()
 
 
-def _spawn(
-    policy: _NativePolicy,
-    args: List[str],
-    stdin: Stdio,
-    stdout: Stdio,
-    stderr: Stdio,
-    timeout_ms: int = 0,
-    name: Optional[str] = None,
-    share_pgrp: bool = False,
-) -> _Running:
+def _new_spawn_options(
+    stdin: Stdio, stdout: Stdio, stderr: Stdio, timeout_ms: int, name: Optional[str], share_pgrp: bool
+) -> Any:
+    """A new ``sandlock_spawn_options_t *`` with these settings (caller frees)."""
     opts = _native.new_options()
     try:
         for stream, (mode, fd) in ((_native.STDIN, stdin), (_native.STDOUT, stdout), (_native.STDERR, stderr)):
@@ -272,10 +296,63 @@ def _spawn(
             lib.sandlock_spawn_options_set_name(opts, _native.encode(name, "name"))
         if share_pgrp:
             lib.sandlock_spawn_options_set_share_pgrp(opts, 1)
+    except BaseException:
+        lib.sandlock_spawn_options_free(opts)
+        raise
+    return opts
+
+
+# Spawn options that name no descriptor (the streams of Sandbox.run) are
+# kept and reused: every library call costs microseconds (ctypes, then the
+# Go runtime's entry from a foreign thread), and sandlock_spawn copies the
+# options, so sharing one between threads is safe. Bounded; the evicted
+# ones are freed.
+_OPTIONS_CACHE_MAX = 16
+_options_cache: Dict[Tuple[Any, ...], Any] = {}
+_options_lock = threading.Lock()
+
+
+def _cached_spawn_options(key: Tuple[Any, ...]) -> Optional[Any]:
+    """The kept options for ``key``, or None."""
+    with _options_lock:
+        return _options_cache.get(key)
+
+
+def _keep_spawn_options(key: Tuple[Any, ...], opts: Any) -> bool:
+    """Keep ``opts`` under ``key``; False if the caller still owns it."""
+    with _options_lock:
+        if key in _options_cache:
+            return False
+        if len(_options_cache) >= _OPTIONS_CACHE_MAX:
+            _, old = _options_cache.popitem()
+            lib.sandlock_spawn_options_free(old)
+        _options_cache[key] = opts
+        return True
+
+
+def _spawn(
+    policy: _NativePolicy,
+    args: List[str],
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+    timeout_ms: int = 0,
+    name: Optional[str] = None,
+    share_pgrp: bool = False,
+) -> _Running:
+    key = None
+    if stdin[1] < 0 and stdout[1] < 0 and stderr[1] < 0:
+        key = (stdin[0], stdout[0], stderr[0], timeout_ms, name, share_pgrp)
+    opts = _cached_spawn_options(key) if key is not None else None
+    owned = opts is None
+    if owned:
+        opts = _new_spawn_options(stdin, stdout, stderr, timeout_ms, name, share_pgrp)
+    try:
         out = _native.SandboxP()
         lib.sandlock_spawn(policy.ptr, _native.argv_array(args), opts, ctypes.byref(out))
     finally:
-        lib.sandlock_spawn_options_free(opts)
+        if owned and (key is None or not _keep_spawn_options(key, opts)):
+            lib.sandlock_spawn_options_free(opts)
     return _Running(out)
 
 
@@ -293,11 +370,12 @@ def _result_from_native(r: Any) -> Result:
         # The library writes the reason to the command's stderr; if that
         # stream was not captured, still report it here.
         err += b"sandlock: " + exec_error + b"\n"
+    name = _REASONS.get(reason, f"unknown({reason})")
     if reason == _native.REASON_EXITED:
-        return Result(success=code == 0, exit_code=code, stdout=out, stderr=err)
-    # Signaled, killed or timed out: no exit status (the original SDK gives
-    # -1 and no error message, also for a timeout).
-    return Result(success=False, exit_code=-1, stdout=out, stderr=err)
+        return _with_reason(Result(success=code == 0, exit_code=code, stdout=out, stderr=err), name)
+    # Signaled, killed, timed out or over the memory budget: no exit status
+    # (the original SDK gives -1 and no error message, also for a timeout).
+    return _with_reason(Result(success=False, exit_code=-1, stdout=out, stderr=err), name)
 
 
 def _wait_all(running: Sequence[_Running], deadline_ms: Optional[float]) -> Optional[List[Any]]:
@@ -364,6 +442,8 @@ class Sandbox:
         self._lock = threading.Lock()
         self._running: List[_Running] = []
         self._closed = False
+        # (key, policy) of the last _run_policy, see there.
+        self._run_cache: Optional[Tuple[Any, _NativePolicy]] = None
         self._native = _NativePolicy.build(policy)
         try:
             lib.sandlock_policy_validate(self._native.ptr)
@@ -437,6 +517,27 @@ class Sandbox:
             raise
         return clone
 
+    def _run_policy(self) -> _NativePolicy:
+        """``_spawn_policy(with_hostname=True)``, reused while the
+        environment it copies (and the process) stay the same: building it
+        takes one library call per environment variable, which cost more
+        than the rest of a short run's Python side. The caller must not
+        close it; one that is replaced is freed by its finaliser once no
+        run uses it any more."""
+        env = None if self._policy.clean_env else tuple(os.environb.items())
+        key = (env, os.getpid())
+        with self._lock:
+            if self._closed:
+                raise SandboxError("the sandbox is closed")
+            cached = self._run_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        pol = self._spawn_policy(with_hostname=True)
+        with self._lock:
+            if not self._closed:
+                self._run_cache = (key, pol)
+        return pol
+
     def _track(self, rs: _Running) -> None:
         with self._lock:
             self._running.append(rs)
@@ -488,15 +589,12 @@ class Sandbox:
         """
         args = _argv(cmd)
         timeout_ms = _timeout_ms(timeout)
-        policy = self._spawn_policy(with_hostname=True)
-        try:
-            return self._run_native(
-                policy, args,
-                (_native.STDIO_NULL, -1), (_native.STDIO_CAPTURE, -1), (_native.STDIO_CAPTURE, -1),
-                timeout_ms,
-            )
-        finally:
-            policy.close()
+        policy = self._run_policy()
+        return self._run_native(
+            policy, args,
+            (_native.STDIO_NULL, -1), (_native.STDIO_CAPTURE, -1), (_native.STDIO_CAPTURE, -1),
+            timeout_ms,
+        )
 
     def run_interactive(self, cmd: Command) -> int:
         """Run ``cmd`` with the caller's stdin, stdout and stderr, in the
@@ -592,6 +690,9 @@ class Sandbox:
         with self._lock:
             self._closed = True
             running = list(self._running)
+            # A run still using the cached policy holds its own reference;
+            # the finaliser frees it after that.
+            self._run_cache = None
         for rs in running:
             try:
                 rs.kill()
@@ -773,7 +874,7 @@ class Pipeline:
             data = memoryview(last.stdout)
             while data:
                 data = data[os.write(stdout, data):]
-            last = Result(last.success, last.exit_code, b"", last.stderr, last.error)
+            last = _with_reason(Result(last.success, last.exit_code, b"", last.stderr, last.error), last.reason)
         return last
 
     def __repr__(self) -> str:

@@ -6,6 +6,7 @@
 //	suite workload [-reps 5]                                            python3 imports and tar of /usr/share/doc
 //	suite redis    [-n 100000] [-reps 3]                                redis-benchmark SET/GET, server sandboxed
 //	suite memory   [-n 32]                                              RSS a live sandbox adds to its host
+//	suite callbacks [-n 10000] [-reps 3] -sysloop build/bench/sysloop   policy-callback events per second (C, Python)
 //	suite report   [-dir tests/bench/results]                           results.md and results.json
 //
 // Each measuring subcommand writes -json (results/NAME.json by default).
@@ -36,11 +37,12 @@ func main() {
 		usage()
 	}
 	cmds := map[string]func([]string){
-		"notify":   notifyMain,
-		"workload": workloadMain,
-		"redis":    redisMain,
-		"memory":   memoryMain,
-		"report":   reportMain,
+		"notify":    notifyMain,
+		"workload":  workloadMain,
+		"redis":     redisMain,
+		"memory":    memoryMain,
+		"callbacks": callbacksMain,
+		"report":    reportMain,
 	}
 	f, ok := cmds[os.Args[1]]
 	if !ok {
@@ -50,7 +52,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: suite notify|workload|redis|memory|report [flags]   (suite CMD -h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: suite notify|workload|redis|memory|callbacks|report [flags]   (suite CMD -h for the flags)")
 	os.Exit(2)
 }
 

@@ -1,0 +1,6 @@
+//go:build !race
+
+package sandbox_test
+
+// raceEnabled: the race detector's instrumentation allocates.
+const raceEnabled = false
