@@ -118,7 +118,7 @@ else
     SPAWN_ARGS=(-n 150 -budget 60s)
     NOTIFY_ARGS=(-n 100000 -reps 3 -budget 90s)
     WORK_ARGS=(-reps 7)
-    REDIS_ARGS=(-n 50000 -reps 5)
+    REDIS_ARGS=(-n 50000 -reps 9)
     CALLBACK_ARGS=(-n 10000 -reps 3 -budget 40s)
 fi
 
@@ -139,6 +139,15 @@ step "memory per sandbox" "$B/suite" memory -json "$OUT/memory.json"
 if [ -n "$SYSLOOP" ]; then
     step "policy callbacks" "$B/suite" callbacks "${CALLBACK_ARGS[@]}" -sysloop "$SYSLOOP" -json "$OUT/callbacks.json"
 fi
+# The callback machinery alone (queue, callback thread, verdict), without a
+# sandbox or the kernel's notification round trip: capi's
+# TestCallbackDispatchRate writes its rates for the report.
+dispatch() {
+    SANDLOCK_BENCH_DISPATCH_JSON=$PWD/$OUT/dispatch.json "$GO" test -count=1 -run '^TestCallbackDispatchRate$' -v ./capi |
+        grep -E 'events/s|round trip|^(ok|FAIL|---)'
+    return "${PIPESTATUS[0]}"
+}
+step "policy callback dispatch (no sandbox)" dispatch
 step "report" "$B/suite" report -dir "$OUT"
 if [ -n "$PLOT_PY" ]; then
     step "plot" "$PLOT_PY" tests/bench/plot.py "$OUT/results.json" "$OUT/bench.png"

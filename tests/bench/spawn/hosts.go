@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sandlock/sandlock/tests/bench/internal/linehost"
 )
 
 // host is a long-running process that spawns commands itself, driven one
@@ -21,9 +19,7 @@ import (
 // number is what a C or Python program pays for one spawn.
 type host struct {
 	name  string
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	lines chan string
+	p     *linehost.Proc
 	err   error // why the host is unusable; set once
 	ready string
 	mu    sync.Mutex
@@ -40,58 +36,25 @@ const maxRestarts = 3
 // PATH VERSION" or "skip REASON"; a C host says nothing and is probed by
 // the first request.
 func startHost(name string, argv, env []string, greets bool) *host {
-	h := &host{name: name, lines: make(chan string, 1)}
-	c := exec.Command(argv[0], argv[1:]...)
-	c.Env = append(os.Environ(), env...)
-	c.Stderr = os.Stderr
-	in, err := c.StdinPipe()
+	h := &host{name: name}
+	p, err := linehost.Start(name, argv, env)
 	if err != nil {
 		h.err = err
 		return h
 	}
-	out, err := c.StdoutPipe()
-	if err != nil {
-		h.err = err
-		return h
-	}
-	if err := c.Start(); err != nil {
-		h.err = err
-		return h
-	}
-	h.cmd, h.in = c, in
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			h.lines <- sc.Text()
-		}
-		close(h.lines)
-	}()
+	h.p = p
 	if greets {
-		line, err := h.read()
+		text, skip, err := p.Greet(hostTimeout)
 		switch {
 		case err != nil:
 			h.fail(err)
-		case strings.HasPrefix(line, "skip "):
-			h.fail(errors.New(strings.TrimPrefix(line, "skip ")))
-		case strings.HasPrefix(line, "ready "):
-			h.ready = strings.TrimPrefix(line, "ready ")
+		case skip:
+			h.fail(errors.New(text))
 		default:
-			h.fail(fmt.Errorf("unexpected greeting %q", line))
+			h.ready = text
 		}
 	}
 	return h
-}
-
-func (h *host) read() (string, error) {
-	select {
-	case line, ok := <-h.lines:
-		if !ok {
-			return "", fmt.Errorf("%s host exited", h.name)
-		}
-		return line, nil
-	case <-time.After(hostTimeout):
-		return "", fmt.Errorf("%s host did not answer within %v", h.name, hostTimeout)
-	}
 }
 
 // fail records err and stops the host.
@@ -109,11 +72,11 @@ func (h *host) request(req string) (time.Duration, error) {
 	if h.err != nil {
 		return 0, h.err
 	}
-	if _, err := io.WriteString(h.in, req+"\n"); err != nil {
+	if err := h.p.Send(req); err != nil {
 		h.fail(err)
 		return 0, err
 	}
-	line, err := h.read()
+	line, err := h.p.Read(hostTimeout)
 	if err != nil {
 		h.fail(err)
 		return 0, err
@@ -132,21 +95,10 @@ func (h *host) request(req string) (time.Duration, error) {
 	return time.Duration(n), nil
 }
 
+// stop keeps h.p: a request after it then fails on the closed pipe, as
+// it should, instead of on a nil host.
 func (h *host) stop() {
-	if h.cmd == nil {
-		return
-	}
-	io.WriteString(h.in, "quit\n")
-	h.in.Close()
-	done := make(chan struct{})
-	go func() { h.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		h.cmd.Process.Kill()
-		<-done
-	}
-	h.cmd = nil
+	h.p.Stop()
 }
 
 // hostVariants adds, for one host, a variant per request. The host starts

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/sandlock/sandlock/tests/bench/internal/linehost"
 )
 
 // The policy-callback benchmark: sysloop (tests/bench/helpers/sysloop.c)
@@ -93,9 +93,7 @@ type cbHost struct {
 	check   func(ready string) error
 	missing string // why it is not configured; argv is then nil
 
-	cmd      *exec.Cmd
-	in       io.WriteCloser
-	lines    chan string
+	p        *linehost.Proc // nil when not running
 	ready    string
 	err      error // unusable for good
 	skip     bool  // err is a reason to skip (not configured, no package), not a failure
@@ -112,52 +110,34 @@ func (h *cbHost) start() error {
 	if h.err != nil {
 		return h.err
 	}
-	if h.cmd != nil {
+	if h.p != nil {
 		return nil
 	}
 	if h.argv == nil {
 		h.err, h.skip = errors.New(h.missing), true
 		return h.err
 	}
-	c := exec.Command(h.argv[0], h.argv[1:]...)
-	c.Env = append(os.Environ(), h.env...)
-	c.Stderr = os.Stderr
-	in, err := c.StdinPipe()
+	p, err := linehost.Start(h.name, h.argv, h.env)
 	if err != nil {
-		return fmt.Errorf("%s host: %w", h.name, err)
-	}
-	out, err := c.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("%s host: %w", h.name, err)
-	}
-	if err := c.Start(); err != nil {
 		h.err = fmt.Errorf("%s host: %w", h.name, err)
 		return h.err
 	}
-	h.cmd, h.in, h.lines = c, in, make(chan string, 1)
-	lines := h.lines
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	h.p = p
 	if h.greets {
-		line, err := h.read(30 * time.Second)
+		text, skip, err := p.Greet(30 * time.Second)
 		switch {
+		case errors.Is(err, linehost.ErrGreeting):
+			h.err = fmt.Errorf("%s host: %w", h.name, err)
 		case err != nil:
 			h.err = err
-		case strings.HasPrefix(line, "skip "):
-			h.err, h.skip = errors.New("skipped: "+strings.TrimPrefix(line, "skip ")), true
-		case strings.HasPrefix(line, "ready "):
-			h.ready = strings.TrimPrefix(line, "ready ")
+		case skip:
+			h.err, h.skip = errors.New("skipped: "+text), true
+		default:
+			h.ready = text
 			if h.check != nil {
 				h.err = h.check(h.ready)
 				h.skip = h.err != nil
 			}
-		default:
-			h.err = fmt.Errorf("%s host: unexpected greeting %q", h.name, line)
 		}
 		if h.err != nil {
 			h.stop()
@@ -167,33 +147,9 @@ func (h *cbHost) start() error {
 	return nil
 }
 
-func (h *cbHost) read(timeout time.Duration) (string, error) {
-	select {
-	case line, ok := <-h.lines:
-		if !ok {
-			return "", fmt.Errorf("%s host exited", h.name)
-		}
-		return line, nil
-	case <-time.After(timeout):
-		return "", fmt.Errorf("%s host did not answer within %v", h.name, timeout)
-	}
-}
-
 func (h *cbHost) stop() {
-	if h.cmd == nil {
-		return
-	}
-	io.WriteString(h.in, "quit\n")
-	h.in.Close()
-	done := make(chan struct{})
-	go func() { h.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		h.cmd.Process.Kill()
-		<-done
-	}
-	h.cmd = nil
+	h.p.Stop()
+	h.p = nil
 }
 
 // cbAnswer is one "ok LOOP_N LOOP_NS EVENTS HELD OTHER SPAN_NS CPU_NS"
@@ -210,8 +166,8 @@ func (h *cbHost) request(req string) (cbAnswer, error) {
 		return a, err
 	}
 	line, err := "", error(nil)
-	if _, err = io.WriteString(h.in, req+"\n"); err == nil {
-		line, err = h.read(cbTimeout)
+	if err = h.p.Send(req); err == nil {
+		line, err = h.p.Read(cbTimeout)
 	}
 	if err != nil {
 		h.stop()
