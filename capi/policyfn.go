@@ -295,13 +295,13 @@ func startLane(b *cBackend) {
 
 func laneMain(b *cBackend) {
 	runtime.LockOSThread()
-	// Never unlocked: the thread runs nothing but callbacks. The process's
-	// main thread is never released by the runtime, so do not use it.
-	if unix.Gettid() == unix.Getpid() {
-		runtime.UnlockOSThread()
-		go laneMain(b)
-		return
-	}
+	// Never unlocked: the thread runs nothing but callbacks, and exits with
+	// the goroutine when the pool is full. The process's main thread cannot
+	// exit that way (the runtime parks it instead), so a lane that landed
+	// there stays in the pool for good. (Re-spawning until the goroutine
+	// lands elsewhere looped forever with GOMAXPROCS=1, where the new
+	// goroutine always runs next on the same thread.)
+	onMain := unix.Gettid() == unix.Getpid()
 	c := (*C.struct_sl_pfn_lane)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_sl_pfn_lane{}))))
 	if c == nil {
 		// No memory for the lane: leave the sandbox to the others (or,
@@ -313,7 +313,7 @@ func laneMain(b *cBackend) {
 	for {
 		l.serve(b)
 		lanePool.Lock()
-		if len(lanePool.idle) >= maxIdleLanes {
+		if len(lanePool.idle) >= maxIdleLanes && !onMain {
 			lanePool.Unlock()
 			C.free(unsafe.Pointer(l.c))
 			return // the locked thread exits with the goroutine

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +36,9 @@ func TestCallbackDispatchRate(t *testing.T) {
 		e.Post(ev)
 		posted++
 		if posted%2048 == 0 {
-			for count() < uint64(posted)-2048 {
+			// Dropped events never reach the callback: count them, or a
+			// drop (the lane starved of CPU) would make this wait forever.
+			for count()+e.Stats().Dropped < uint64(posted)-2048 {
 				time.Sleep(10 * time.Microsecond)
 			}
 		}
@@ -49,6 +54,7 @@ func TestCallbackDispatchRate(t *testing.T) {
 	// One waiter: the round trip of a single held event.
 	before := count()
 	const seq = 20000
+	cpu0 := processCPU()
 	start = time.Now()
 	for i := 0; i < seq; i++ {
 		if v := e.Decide(&policyfn.Event{Syscall: "openat", Pid: 1}, nil); v != policyfn.Allow {
@@ -56,11 +62,13 @@ func TestCallbackDispatchRate(t *testing.T) {
 		}
 	}
 	d = time.Since(start)
-	t.Logf("held, one waiter: %d events in %v: %.1f us per round trip", count()-before, d, float64(d.Microseconds())/seq)
+	t.Logf("held, one waiter: %d events in %v: %.1f us per round trip, %.1f us CPU", count()-before, d,
+		float64(d.Microseconds())/seq, float64((processCPU()-cpu0).Microseconds())/seq)
 	roundTrip := float64(d.Nanoseconds()) / 1000 / seq
 
 	before = count()
 	const workers, each = 8, 20000
+	cpu0 = processCPU()
 	start = time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -79,7 +87,8 @@ func TestCallbackDispatchRate(t *testing.T) {
 	wg.Wait()
 	d = time.Since(start)
 	got := count() - before
-	t.Logf("held, %d waiters: %d events in %v: %.0f events/s", workers, got, d, float64(got)/d.Seconds())
+	t.Logf("held, %d waiters: %d events in %v: %.0f events/s, %.1f us CPU per event", workers, got, d,
+		float64(got)/d.Seconds(), float64((processCPU()-cpu0).Microseconds())/float64(got))
 	if got != workers*each {
 		t.Errorf("held events counted %d, want %d", got, workers*each)
 	}
@@ -103,6 +112,38 @@ func TestCallbackDispatchRate(t *testing.T) {
 		if err != nil {
 			t.Errorf("writing %s: %v", out, err)
 		}
+	}
+}
+
+// processCPU is the process's user + system CPU time: a wait that spins
+// instead of sleeping shows up here, not in the wall time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestCallbackDispatchOneProc runs the dispatch test again in a child
+// process with GOMAXPROCS=1 (as on a one-CPU machine or under taskset):
+// a lane goroutine that landed on the main thread used to re-spawn itself,
+// and with one P the new goroutine always ran next on the same thread, so
+// the process spun creating goroutines and no callback ever ran.
+func TestCallbackDispatchOneProc(t *testing.T) {
+	if os.Getenv("SANDLOCK_TEST_ONEPROC") != "" {
+		t.Skip("already the child")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^TestCallbackDispatchRate$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "SANDLOCK_TEST_ONEPROC=1", "SANDLOCK_BENCH_DISPATCH_JSON=")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the dispatch test did not finish within 90 s with GOMAXPROCS=1; output:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("the dispatch test failed with GOMAXPROCS=1: %v\n%s", err, out)
 	}
 }
 

@@ -30,18 +30,30 @@ func sandboxCall(fn string, sb *C.sandlock_sandbox_t, f func(*sandbox.Sandbox) e
 	})
 }
 
+// launchArgs checks the arguments sandlock_spawn and sandlock_run share:
+// *out is cleared first, so that a caller ignoring the error status never
+// sees a stale pointer.
+func launchArgs[P any](out *P, p *C.sandlock_policy_t, argv **C.char) (*policyHandle, []string, error) {
+	if out == nil {
+		return nil, nil, errArg("out is NULL")
+	}
+	var none P
+	*out = none
+	ph, err := policyArg(p, "policy")
+	if err != nil {
+		return nil, nil, err
+	}
+	args, err := goArgv(argv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ph, args, nil
+}
+
 //export capi_spawn
 func capi_spawn(p *C.sandlock_policy_t, argv **C.char, opts *C.sandlock_spawn_options_t, out **C.sandlock_sandbox_t) C.int {
 	return call("sandlock_spawn", func() error {
-		if out == nil {
-			return errArg("out is NULL")
-		}
-		*out = nil
-		ph, err := policyArg(p, "policy")
-		if err != nil {
-			return err
-		}
-		args, err := goArgv(argv)
+		ph, args, err := launchArgs(out, p, argv)
 		if err != nil {
 			return err
 		}
@@ -106,12 +118,9 @@ func capi_sandbox_wait(sb *C.sandlock_sandbox_t, timeoutMs C.int64_t, out **C.sa
 		if err != nil {
 			return err
 		}
-		r, err := newResult(res)
-		if err != nil {
-			return err
-		}
-		*out = r
-		return nil
+		// newResult returns nil on error: *out stays cleared.
+		*out, err = newResult(res)
+		return err
 	})
 }
 
@@ -185,15 +194,7 @@ func capi_sandbox_free(sb *C.sandlock_sandbox_t) {
 //export capi_run
 func capi_run(p *C.sandlock_policy_t, argv **C.char, timeoutMs C.int64_t, out **C.sandlock_result_t) C.int {
 	return call("sandlock_run", func() error {
-		if out == nil {
-			return errArg("out is NULL")
-		}
-		*out = nil
-		ph, err := policyArg(p, "policy")
-		if err != nil {
-			return err
-		}
-		args, err := goArgv(argv)
+		ph, args, err := launchArgs(out, p, argv)
 		if err != nil {
 			return err
 		}
@@ -211,12 +212,9 @@ func capi_run(p *C.sandlock_policy_t, argv **C.char, timeoutMs C.int64_t, out **
 		if err != nil {
 			return err
 		}
-		r, err := newResult(res)
-		if err != nil {
-			return err
-		}
-		*out = r
-		return nil
+		// newResult returns nil on error: *out stays cleared.
+		*out, err = newResult(res)
+		return err
 	})
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sandlock/sandlock/core/sandbox"
 )
 
 // Tests of the network flags and of "sandlock list". Every address is a
@@ -233,5 +235,28 @@ func TestNetFlags(t *testing.T) {
 	}
 	if o := sandlock(t, "run", "--name", "a/b", "--", "true"); o.code != 2 {
 		t.Errorf("--name with a slash: %v", o)
+	}
+}
+
+// TestEntryEncoding: the hand-written encoding of a registry entry is the
+// one encoding/json gives, for awkward strings too.
+func TestEntryEncoding(t *testing.T) {
+	odd := []string{"", "plain", `q"b\s`, "ctl\x00\x01\b\f\n\r\t\x1f\x7f", "<a>&", "\u2028\u2029", "é漢🙂", "bad\xff\xc3", "\xed\xa0\x80"}
+	for _, s := range odd {
+		for _, e := range []regEntry{
+			{Name: s, Pid: 12, Command: s + " x", Started: "2026-01-02T03:04:05Z", HostPid: 34, HostStart: 1 << 40,
+				Ports: []sandbox.PortMapping{}},
+			{Name: "n", Pid: -1, Command: s, Ports: []sandbox.PortMapping{{Proto: "tcp", Virtual: 80, Real: 65535}, {Proto: s, Virtual: 1}},
+				AllowedHosts: []string{"h", s}},
+			{Name: "nil ports", Ports: nil, AllowedHosts: []string{}},
+		} {
+			want, err := json.Marshal(&e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.appendJSON(nil); string(got) != string(want) {
+				t.Errorf("entry %+v:\n got %s\nwant %s", e, got, want)
+			}
+		}
 	}
 }

@@ -601,12 +601,18 @@ func (c *runConfig) run(argv []string, stderr io.Writer) int {
 		}
 		return fail(exitSetup, err.Error())
 	}
-	// "sandlock list" shows the sandbox while it runs.
-	reg, rerr := register(c.name, sb, argv, c.p.NetAllowHosts)
-	if rerr != nil && (c.nameGiven || c.p.PortRemap) {
-		fmt.Fprintf(stderr, "sandlock: warning: the sandbox is not listed by 'sandlock list': %v\n", rerr)
-	}
-	defer reg.remove()
+	// "sandlock list" shows the sandbox while it runs. The entry costs
+	// about 0.3 ms in a fresh process (/proc/self/stat, the file and its
+	// rename): write it while the command starts rather than before
+	// waiting. Nothing else writes to stderr until regDone is received.
+	regDone := make(chan *registration, 1)
+	go func() {
+		reg, rerr := register(c.name, sb, argv, c.p.NetAllowHosts)
+		if rerr != nil && (c.nameGiven || c.p.PortRemap) {
+			fmt.Fprintf(stderr, "sandlock: warning: the sandbox is not listed by 'sandlock list': %v\n", rerr)
+		}
+		regDone <- reg
+	}()
 	stop := make(chan struct{})
 	fwdDone := make(chan struct{})
 	go func() {
@@ -616,6 +622,7 @@ func (c *runConfig) run(argv []string, stderr io.Writer) int {
 	res, err := sb.Wait()
 	close(stop)
 	<-fwdDone
+	defer (<-regDone).remove()
 	if err != nil {
 		return fail(exitSetup, err.Error())
 	}

@@ -89,24 +89,13 @@ func (e *Engine) newEvent(n *supervisor.Notif, name string) (*Event, *procindex.
 }
 
 // member returns the index entry of the process that owns thread tid,
-// registering the process if it is new: any task that raises a
-// notification on the sandbox's listener carries its filter.
+// registering the process if it is new (procindex.Index.Member); nil
+// without an index.
 func member(ix *procindex.Index, tid int) *procindex.Entry {
 	if ix == nil {
 		return nil
 	}
-	if e := ix.Lookup(tid); e != nil {
-		return e
-	}
-	st, err := kernel.ReadTaskStatus(tid)
-	if err != nil {
-		return nil
-	}
-	e, err := ix.Register(st.Tgid, st.PPid, -1)
-	if err != nil {
-		return nil
-	}
-	return e
+	return ix.Member(tid)
 }
 
 // observe posts the event of a call that is not held, after the chain
@@ -150,32 +139,40 @@ func (e *Engine) size(ev *Event, n *supervisor.Notif) {
 // notifications at most this long.
 const inlineWait = 200 * time.Microsecond
 
-// holdFile holds an open ahead of the chain: the verdict comes first and
-// the chain (which opens the file on behalf of the child) runs only if it
-// allows.
-func (e *Engine) holdFile(name string) func(supervisor.Handler) supervisor.Handler {
+// hold makes the interceptor of a held call: once the engine is closed no
+// verdict can come, so the call fails closed before body runs.
+func (e *Engine) hold(body func(next supervisor.Handler, s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response) func(supervisor.Handler) supervisor.Handler {
 	return func(next supervisor.Handler) supervisor.Handler {
 		return func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
 			if e.closed.Load() {
 				return supervisor.Errno(unix.EPERM)
 			}
-			ev, _ := e.newEvent(n, name)
-			id := n.ID // n is reused once this handler returns
-			v, rest := e.DecideWithin(ev, func() bool { return s.Valid(id) }, inlineWait)
-			if rest == nil {
-				if errno, deny := v.Denies(); deny {
-					return supervisor.Errno(errno)
-				}
-				return next(s, n)
-			}
-			return s.Defer(n, func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-				if errno, deny := rest().Denies(); deny {
-					return supervisor.Errno(errno)
-				}
-				return next(s, n)
-			})
+			return body(next, s, n)
 		}
 	}
+}
+
+// holdFile holds an open ahead of the chain: the verdict comes first and
+// the chain (which opens the file on behalf of the child) runs only if it
+// allows.
+func (e *Engine) holdFile(name string) func(supervisor.Handler) supervisor.Handler {
+	return e.hold(func(next supervisor.Handler, s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+		ev, _ := e.newEvent(n, name)
+		id := n.ID // n is reused once this handler returns
+		v, rest := e.DecideWithin(ev, func() bool { return s.Valid(id) }, inlineWait)
+		if rest == nil {
+			if errno, deny := v.Denies(); deny {
+				return supervisor.Errno(errno)
+			}
+			return next(s, n)
+		}
+		return s.Defer(n, func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+			if errno, deny := rest().Denies(); deny {
+				return supervisor.Errno(errno)
+			}
+			return next(s, n)
+		})
+	})
 }
 
 // holdNet holds a network call ahead of the chain, after applying the
@@ -188,101 +185,98 @@ func (e *Engine) holdFile(name string) func(supervisor.Handler) supervisor.Handl
 // act on behalf of the child call Gate and Check instead, so that the
 // decision is made on the data they use.
 func (e *Engine) holdNet(name string) func(supervisor.Handler) supervisor.Handler {
-	return func(next supervisor.Handler) supervisor.Handler {
-		return func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-			if e.closed.Load() {
-				return supervisor.Errno(unix.EPERM)
+	return e.hold(func(next supervisor.Handler, s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+		ev, _ := e.newEvent(n, name)
+		dsts, errno := destinations(name, int(n.Pid), n.Data.Args)
+		if errno != 0 || !s.Valid(n.ID) {
+			ev.Denied = true
+			e.Post(ev)
+			if errno == 0 {
+				errno = unix.EPERM
 			}
-			ev, _ := e.newEvent(n, name)
-			dsts, errno := destinations(name, int(n.Pid), n.Data.Args)
-			if errno != 0 || !s.Valid(n.ID) {
+			return supervisor.Errno(errno)
+		}
+		first := true
+		for _, d := range dsts {
+			if !d.addr.IsValid() {
+				continue
+			}
+			if first {
+				ev.Addr, ev.Host, ev.Port = d.addr, d.addr.String(), d.port
+				first = false
+			}
+			if name != "bind" && !e.net.allowed(ev.Pid, d.addr) {
+				ev.Addr, ev.Host, ev.Port = d.addr, d.addr.String(), d.port
 				ev.Denied = true
 				e.Post(ev)
-				if errno == 0 {
-					errno = unix.EPERM
-				}
-				return supervisor.Errno(errno)
+				return supervisor.Errno(unix.ECONNREFUSED)
 			}
-			first := true
-			for _, d := range dsts {
-				if !d.addr.IsValid() {
-					continue
-				}
-				if first {
-					ev.Addr, ev.Host, ev.Port = d.addr, d.addr.String(), d.port
-					first = false
-				}
-				if name != "bind" && !e.net.allowed(ev.Pid, d.addr) {
-					ev.Addr, ev.Host, ev.Port = d.addr, d.addr.String(), d.port
-					ev.Denied = true
-					e.Post(ev)
-					return supervisor.Errno(unix.ECONNREFUSED)
-				}
-			}
-			v := e.Decide(ev, func() bool { return s.Valid(n.ID) })
-			if errno, deny := v.Denies(); deny {
-				return supervisor.Errno(errno)
-			}
-			return next(s, n)
 		}
-	}
+		v := e.Decide(ev, func() bool { return s.Valid(n.ID) })
+		if errno, deny := v.Denies(); deny {
+			return supervisor.Errno(errno)
+		}
+		return next(s, n)
+	})
 }
 
 // holdExec freezes the sandbox, reads argv, lets the chain check the call
 // while nothing can change it, then asks for the verdict.
 func (e *Engine) holdExec(name string) func(supervisor.Handler) supervisor.Handler {
-	return func(next supervisor.Handler) supervisor.Handler {
-		return func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-			if e.closed.Load() {
-				return supervisor.Errno(unix.EPERM)
-			}
-			ev, ent := e.newEvent(n, name)
-			deny := func(errno unix.Errno) supervisor.Response {
-				ev.Denied = true
-				e.Post(ev)
-				return supervisor.Errno(errno)
-			}
-			if ent == nil {
-				return deny(unix.EPERM)
-			}
-			z, err := e.freezer.freeze(int(n.Pid))
-			if err != nil {
-				e.setErr(err)
-				return deny(unix.EPERM)
-			}
-			defer z.release()
-			if !z.trivial {
-				e.stats.freezes.Add(1)
-			}
-			a := n.Data.Args
-			argvAddr := a[1]
-			if name == "execveat" {
-				argvAddr = a[2]
-				if errno := checkExecFd(int(n.Pid), ent, a); errno != 0 {
-					return deny(errno)
-				}
-			}
-			argv, errno := readArgv(int(n.Pid), argvAddr)
-			if errno != 0 {
+	return e.hold(func(next supervisor.Handler, s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+		ev, ent := e.newEvent(n, name)
+		deny := func(errno unix.Errno) supervisor.Response {
+			ev.Denied = true
+			e.Post(ev)
+			return supervisor.Errno(errno)
+		}
+		if ent == nil {
+			return deny(unix.EPERM)
+		}
+		z, err := e.freezer.freeze(int(n.Pid))
+		if err != nil {
+			e.setErr(err)
+			return deny(unix.EPERM)
+		}
+		defer z.release()
+		if !z.trivial {
+			e.stats.freezes.Add(1)
+		}
+		a := n.Data.Args
+		argvAddr := a[1]
+		if name == "execveat" {
+			argvAddr = a[2]
+			if errno := checkExecFd(int(n.Pid), ent, a); errno != 0 {
 				return deny(errno)
 			}
-			if !s.Valid(n.ID) {
-				return deny(unix.EPERM)
-			}
-			ev.Argv = argv
-			r := next(s, n)
-			if r.Kind != supervisor.Continue {
-				ev.Denied = r.Kind == supervisor.Deny
-				e.Post(ev)
-				return r
-			}
-			v := e.Decide(ev, func() bool { return s.Valid(n.ID) })
-			if errno, deny := v.Denies(); deny {
-				return supervisor.Errno(errno)
-			}
-			return r
 		}
+		argv, errno := readArgv(int(n.Pid), argvAddr)
+		if errno != 0 {
+			return deny(errno)
+		}
+		if !s.Valid(n.ID) {
+			return deny(unix.EPERM)
+		}
+		ev.Argv = argv
+		r := next(s, n)
+		return e.afterChain(s, n, ev, r)
+	})
+}
+
+// afterChain ends a held call once the chain has answered r: a call the
+// chain refused or performed is only reported, one it continues to the
+// kernel waits for the verdict first.
+func (e *Engine) afterChain(s *supervisor.Supervisor, n *supervisor.Notif, ev *Event, r supervisor.Response) supervisor.Response {
+	if r.Kind != supervisor.Continue {
+		ev.Denied = r.Kind == supervisor.Deny
+		e.Post(ev)
+		return r
 	}
+	v := e.Decide(ev, func() bool { return s.Valid(n.ID) })
+	if errno, deny := v.Denies(); deny {
+		return supervisor.Errno(errno)
+	}
+	return r
 }
 
 // checkExecFd refuses execveat of a file descriptor (AT_EMPTY_PATH with an
@@ -337,32 +331,18 @@ type inflight struct {
 // itself; a call it leaves to the kernel without asking is held here, and
 // one it refuses without asking is reported as denied.
 func (e *Engine) holdGated(name string) func(supervisor.Handler) supervisor.Handler {
-	return func(next supervisor.Handler) supervisor.Handler {
-		return func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-			if e.closed.Load() {
-				return supervisor.Errno(unix.EPERM)
-			}
-			p := &inflight{s: s, n: n, name: name}
-			tid := int(n.Pid)
-			e.inflight.Store(tid, p)
-			r := next(s, n)
-			e.inflight.CompareAndDelete(tid, p)
-			if p.asked.Load() {
-				return r
-			}
-			ev, _ := e.newEvent(n, name)
-			if r.Kind != supervisor.Continue {
-				ev.Denied = r.Kind == supervisor.Deny
-				e.Post(ev)
-				return r
-			}
-			v := e.Decide(ev, func() bool { return s.Valid(n.ID) })
-			if errno, deny := v.Denies(); deny {
-				return supervisor.Errno(errno)
-			}
+	return e.hold(func(next supervisor.Handler, s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+		p := &inflight{s: s, n: n, name: name}
+		tid := int(n.Pid)
+		e.inflight.Store(tid, p)
+		r := next(s, n)
+		e.inflight.CompareAndDelete(tid, p)
+		if p.asked.Load() {
 			return r
 		}
-	}
+		ev, _ := e.newEvent(n, name)
+		return e.afterChain(s, n, ev, r)
+	})
 }
 
 // CheckNet is what a gated handler calls right before it performs an IP

@@ -206,6 +206,25 @@ func (ix *Index) Lookup(tid int) *Entry {
 	return e
 }
 
+// Member returns the entry of the process that owns thread tid,
+// registering the process if it is new: the supervisor calls it for the
+// sender of a notification, and any task that raises a notification on
+// the sandbox's listener carries the sandbox's filter, so it is a member.
+func (ix *Index) Member(tid int) *Entry {
+	if e := ix.Lookup(tid); e != nil {
+		return e
+	}
+	st, err := kernel.ReadTaskStatus(tid)
+	if err != nil {
+		return nil
+	}
+	e, err := ix.Register(st.Tgid, st.PPid, -1)
+	if err != nil {
+		return nil
+	}
+	return e
+}
+
 // Has reports whether pid is a registered process.
 func (ix *Index) Has(pid int) bool {
 	ix.mu.RLock()

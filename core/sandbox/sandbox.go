@@ -340,23 +340,15 @@ func (s *Sandbox) signalAll(sig unix.Signal) {
 }
 
 // Pause stops every process of the sandbox (SIGSTOP).
-func (s *Sandbox) Pause() error {
-	select {
-	case <-s.done:
-		return errorf(ErrState, "sandbox: not running")
-	default:
-	}
-	s.sigMu.Lock()
-	defer s.sigMu.Unlock()
-	s.sweep(unix.SIGSTOP)
-	s.mu.Lock()
-	s.paused = true
-	s.mu.Unlock()
-	return nil
-}
+func (s *Sandbox) Pause() error { return s.setPaused(unix.SIGSTOP, true) }
 
 // Resume continues a paused sandbox (SIGCONT).
-func (s *Sandbox) Resume() error {
+func (s *Sandbox) Resume() error { return s.setPaused(unix.SIGCONT, false) }
+
+// setPaused sends sig to the whole sandbox and records the new state, both
+// under sigMu: the max_cpu throttle must never see the flag disagree with
+// the signal sent last, or it would continue a paused sandbox.
+func (s *Sandbox) setPaused(sig unix.Signal, paused bool) error {
 	select {
 	case <-s.done:
 		return errorf(ErrState, "sandbox: not running")
@@ -364,9 +356,9 @@ func (s *Sandbox) Resume() error {
 	}
 	s.sigMu.Lock()
 	defer s.sigMu.Unlock()
-	s.sweep(unix.SIGCONT)
+	s.sweep(sig)
 	s.mu.Lock()
-	s.paused = false
+	s.paused = paused
 	s.mu.Unlock()
 	return nil
 }

@@ -105,8 +105,9 @@ func NotifIDValid(fd int, id uint64) bool {
 	return ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)) == nil
 }
 
-// NotifAddFD installs srcfd in the target. With SECCOMP_ADDFD_FLAG_SEND the
-// new fd number also becomes the syscall's return value, atomically.
+// NotifAddFD installs srcfd in the target and returns the fd number it got
+// there (with SECCOMP_ADDFD_FLAG_SEND it would also be the syscall's result;
+// Supervisor.InjectFD explains why that flag is not used).
 func NotifAddFD(fd int, a *NotifAddfd) (int, error) {
 	for {
 		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_ADDFD, uintptr(unsafe.Pointer(a)))

@@ -21,8 +21,8 @@ import (
 // Files is the file mediation every supervised sandbox runs. open, creat,
 // openat and openat2 are notified and never continued: the supervisor
 // resolves the path from the child's point of view, decides on the object
-// it found and performs the open itself, handing the fd over with
-// SECCOMP_ADDFD_FLAG_SEND. A string check followed by CONTINUE would let
+// it found and performs the open itself, handing the fd over with ADDFD
+// (Supervisor.InjectFD). A string check followed by CONTINUE would let
 // another thread of the child swap the path in between.
 //
 // In order, an open

@@ -19,8 +19,8 @@ import (
 // path is resolved from the child's point of view, checked, and the
 // operation is then performed on the very objects that were checked, by a
 // warden thread confined like the child (warden.go). The result (an fd, or
-// success) is handed back with SECCOMP_ADDFD_FLAG_SEND or as the return
-// value; nothing is continued except execve, see below. Opens go through
+// success) is handed back with ADDFD (Supervisor.InjectFD) or as the
+// return value; nothing is continued except execve, see below. Opens go through
 // the file mediation (files.go) like in every sandbox; the other calls
 // that reach a file by path are mediated here when fs_denied is set.
 //
@@ -123,7 +123,7 @@ func (f *Files) isDenied(fd int) bool {
 // registerDenied installs the handlers of the calls other than open that
 // reach a file by path.
 func (f *Files) registerDenied(reg func(string, opKind, supervisor.Handler, bool)) {
-	for name, h := range map[string]supervisor.Handler{
+	for name, h := range map[string]func(*call) supervisor.Response{
 		"unlink": f.unlink, "rmdir": f.unlink, "unlinkat": f.unlink,
 		"mkdir": f.mknod, "mkdirat": f.mknod, "mknod": f.mknod, "mknodat": f.mknod,
 		"rename": f.rename, "renameat": f.rename, "renameat2": f.rename,
@@ -133,7 +133,7 @@ func (f *Files) registerDenied(reg func(string, opKind, supervisor.Handler, bool
 		"execve":   f.exec, "execveat": f.exec,
 	} {
 		// Async: the warden may block.
-		reg(name, opOther, h, true)
+		reg(name, opOther, f.withCall(h), true)
 	}
 }
 
@@ -146,12 +146,18 @@ type call struct {
 	buf   []byte
 }
 
-func (f *Files) begin(s *supervisor.Supervisor, n *supervisor.Notif) (*call, unix.Errno) {
-	e := EnsureMember(f.index, int(n.Pid))
-	if e == nil {
-		return nil, unix.EPERM
+// withCall adapts a handler of the decoded context to the supervisor's
+// interface. A notifier the process index cannot place is refused before
+// anything is read from it: resolving its paths needs its entry (pidfd and
+// thread group).
+func (f *Files) withCall(h func(*call) supervisor.Response) supervisor.Handler {
+	return func(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
+		e := EnsureMember(f.index, int(n.Pid))
+		if e == nil {
+			return supervisor.Errno(unix.EPERM)
+		}
+		return h(&call{s: s, n: n, name: f.names[int(n.Data.Nr)], entry: e})
 	}
-	return &call{s: s, n: n, name: f.names[int(n.Data.Nr)], entry: e}, 0
 }
 
 func (c *call) str(arg int) (string, unix.Errno) {
@@ -185,20 +191,83 @@ func (f *Files) lookupArg(c *call, dirfd int32, arg int, follow, empty bool, res
 	return f.lookup(c, dirfd, path, follow, empty, resolve)
 }
 
+// lookupNew is lookupArg for the calls that create an entry (mknod,
+// symlink): the new name must not exist yet and its parent must not be
+// denied. On error nothing is left open.
+func (f *Files) lookupNew(c *call, dirfd int32, arg int) (resolved, unix.Errno) {
+	r, e := f.lookupArg(c, dirfd, arg, false, false, 0)
+	if e != 0 {
+		return r, e
+	}
+	if r.obj >= 0 {
+		e = unix.EEXIST
+	} else if f.isDenied(r.parent) {
+		e = unix.EACCES
+	}
+	if e != 0 {
+		r.done()
+		return resolved{parent: -1, obj: -1}, e
+	}
+	return r, 0
+}
+
+// lookupPair is lookupArg for the two-path calls (rename, link): the old
+// path in argument oa, resolved with follow and empty, which must exist,
+// and the new one in argument na, never followed. Both strings are read
+// before either is resolved, as the kernel copies both names first: a bad
+// pointer fails with EFAULT whatever the other path resolves to. On error
+// nothing is left open.
+func (f *Files) lookupPair(c *call, od int32, oa int, follow, empty bool, nd int32, na int) (ro, rn resolved, e unix.Errno) {
+	none := resolved{parent: -1, obj: -1}
+	oldp, e := c.str(oa)
+	if e != 0 {
+		return none, none, e
+	}
+	newp, e := c.str(na)
+	if e != 0 {
+		return none, none, e
+	}
+	ro, e = f.lookup(c, od, oldp, follow, empty, 0)
+	if e != 0 {
+		return ro, none, e
+	}
+	rn, e = f.lookup(c, nd, newp, false, false, 0)
+	if e != 0 {
+		ro.done()
+		return none, rn, e
+	}
+	if ro.obj < 0 {
+		ro.done()
+		rn.done()
+		return none, none, unix.ENOENT
+	}
+	return ro, rn, 0
+}
+
+// act performs op through the warden once the handler's checks passed.
+// The notification is revalidated first: if the child was killed
+// meanwhile, its id may have been reused and the change must not be made
+// on its behalf.
+func (f *Files) act(c *call, op func() error) supervisor.Response {
+	if !c.s.Valid(c.n.ID) {
+		return supervisor.Errno(unix.EPERM)
+	}
+	if _, err := f.wardenRun(func() (int, error) { return 0, op() }); err != nil {
+		return supervisor.Errno(errnoOf(err))
+	}
+	return supervisor.Value(0)
+}
+
 func selfFd(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
 
-func (f *Files) unlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
+func (f *Files) unlink(c *call) supervisor.Response {
 	var dirfd int32 = unix.AT_FDCWD
 	pathArg, flags := 0, 0
 	switch c.name {
 	case "rmdir":
 		flags = unix.AT_REMOVEDIR
 	case "unlinkat":
-		dirfd, pathArg, flags = c.dirfd(0), 1, int(uint32(n.Data.Args[2]))
+		dirfd, pathArg, flags = c.dirfd(0), 1, int(uint32(c.n.Data.Args[2]))
 	}
 	r, e := f.lookupArg(c, dirfd, pathArg, false, false, 0)
 	if e != 0 {
@@ -214,20 +283,11 @@ func (f *Files) unlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor
 	if f.isDenied(r.obj) || f.isDenied(r.parent) {
 		return supervisor.Errno(unix.EACCES)
 	}
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	parent, name := r.parent, r.name
-	_, err := f.wardenRun(func() (int, error) { return 0, unix.Unlinkat(parent, name, flags) })
-	return result(err)
+	return f.act(c, func() error { return unix.Unlinkat(r.parent, r.name, flags) })
 }
 
-func (f *Files) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	a := n.Data.Args
+func (f *Files) mknod(c *call) supervisor.Response {
+	a := c.n.Data.Args
 	var dirfd int32 = unix.AT_FDCWD
 	pathArg := 0
 	var mode uint32
@@ -243,37 +303,21 @@ func (f *Files) mknod(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.
 	case "mknodat":
 		dirfd, pathArg, mode, dev = c.dirfd(0), 1, uint32(a[2]), a[3]
 	}
-	r, e := f.lookupArg(c, dirfd, pathArg, false, false, 0)
+	r, e := f.lookupNew(c, dirfd, pathArg)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
 	defer r.done()
-	if r.obj >= 0 {
-		return supervisor.Errno(unix.EEXIST)
-	}
-	if f.isDenied(r.parent) {
-		return supervisor.Errno(unix.EACCES)
-	}
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	umask := f.umaskOf(c.entry, int(n.Pid))
-	parent, name := r.parent, r.name
-	_, err := f.wardenRun(func() (int, error) {
+	umask := f.umaskOf(c.entry, int(c.n.Pid))
+	return f.act(c, func() error {
 		if isDir {
-			return 0, unix.Mkdirat(parent, name, mode&^umask&0o7777)
+			return unix.Mkdirat(r.parent, r.name, mode&^umask&0o7777)
 		}
-		return 0, unix.Mknodat(parent, name, mode&^(umask&0o777), int(dev))
+		return unix.Mknodat(r.parent, r.name, mode&^(umask&0o777), int(dev))
 	})
-	return result(err)
 }
 
-func (f *Files) rename(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	a := n.Data.Args
+func (f *Files) rename(c *call) supervisor.Response {
 	var od, nd int32 = unix.AT_FDCWD, unix.AT_FDCWD
 	oa, na := 0, 1
 	flags := uint(0)
@@ -281,101 +325,52 @@ func (f *Files) rename(s *supervisor.Supervisor, n *supervisor.Notif) supervisor
 	case "renameat":
 		od, oa, nd, na = c.dirfd(0), 1, c.dirfd(2), 3
 	case "renameat2":
-		od, oa, nd, na, flags = c.dirfd(0), 1, c.dirfd(2), 3, uint(uint32(a[4]))
+		od, oa, nd, na, flags = c.dirfd(0), 1, c.dirfd(2), 3, uint(uint32(c.n.Data.Args[4]))
 	}
-	oldp, e := c.str(oa)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	newp, e := c.str(na)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	ro, e := f.lookup(c, od, oldp, false, false, 0)
+	ro, rn, e := f.lookupPair(c, od, oa, false, false, nd, na)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
 	defer ro.done()
-	rn, e := f.lookup(c, nd, newp, false, false, 0)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
 	defer rn.done()
-	if ro.obj < 0 {
-		return supervisor.Errno(unix.ENOENT)
-	}
 	if ro.parent < 0 || rn.parent < 0 {
 		return supervisor.Errno(unix.EBUSY)
 	}
 	if f.isDenied(ro.obj) || f.isDenied(ro.parent) || f.isDenied(rn.parent) || rn.obj >= 0 && f.isDenied(rn.obj) {
 		return supervisor.Errno(unix.EACCES)
 	}
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	op, on, np, nn := ro.parent, ro.name, rn.parent, rn.name
-	_, err := f.wardenRun(func() (int, error) { return 0, unix.Renameat2(op, on, np, nn, flags) })
-	return result(err)
+	return f.act(c, func() error { return unix.Renameat2(ro.parent, ro.name, rn.parent, rn.name, flags) })
 }
 
-func (f *Files) link(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	a := n.Data.Args
+func (f *Files) link(c *call) supervisor.Response {
 	var od, nd int32 = unix.AT_FDCWD, unix.AT_FDCWD
 	oa, na, flags := 0, 1, 0
 	if c.name == "linkat" {
-		od, oa, nd, na, flags = c.dirfd(0), 1, c.dirfd(2), 3, int(uint32(a[4]))
+		od, oa, nd, na, flags = c.dirfd(0), 1, c.dirfd(2), 3, int(uint32(c.n.Data.Args[4]))
 	}
 	if flags&^(unix.AT_SYMLINK_FOLLOW|unix.AT_EMPTY_PATH) != 0 {
 		return supervisor.Errno(unix.EINVAL)
 	}
-	oldp, e := c.str(oa)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	newp, e := c.str(na)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	ro, e := f.lookup(c, od, oldp, flags&unix.AT_SYMLINK_FOLLOW != 0, flags&unix.AT_EMPTY_PATH != 0, 0)
+	ro, rn, e := f.lookupPair(c, od, oa, flags&unix.AT_SYMLINK_FOLLOW != 0, flags&unix.AT_EMPTY_PATH != 0, nd, na)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
 	defer ro.done()
-	rn, e := f.lookup(c, nd, newp, false, false, 0)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
 	defer rn.done()
-	if ro.obj < 0 {
-		return supervisor.Errno(unix.ENOENT)
-	}
 	if rn.obj >= 0 {
 		return supervisor.Errno(unix.EEXIST)
 	}
 	if f.isDenied(ro.obj) || f.isDenied(rn.parent) {
 		return supervisor.Errno(unix.EACCES)
 	}
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	obj, np, nn := ro.obj, rn.parent, rn.name
-	_, err := f.wardenRun(func() (int, error) {
-		// Linking the checked object itself through its fd, not a name
-		// that could be swapped.
-		return 0, unix.Linkat(unix.AT_FDCWD, selfFd(obj), np, nn, unix.AT_SYMLINK_FOLLOW)
+	// Linking the checked object itself through its fd, not a name that
+	// could be swapped.
+	return f.act(c, func() error {
+		return unix.Linkat(unix.AT_FDCWD, selfFd(ro.obj), rn.parent, rn.name, unix.AT_SYMLINK_FOLLOW)
 	})
-	return result(err)
 }
 
-func (f *Files) symlink(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
+func (f *Files) symlink(c *call) supervisor.Response {
 	var nd int32 = unix.AT_FDCWD
 	na := 1
 	if c.name == "symlinkat" {
@@ -385,31 +380,16 @@ func (f *Files) symlink(s *supervisor.Supervisor, n *supervisor.Notif) superviso
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
-	rn, e := f.lookupArg(c, nd, na, false, false, 0)
+	rn, e := f.lookupNew(c, nd, na)
 	if e != 0 {
 		return supervisor.Errno(e)
 	}
 	defer rn.done()
-	if rn.obj >= 0 {
-		return supervisor.Errno(unix.EEXIST)
-	}
-	if f.isDenied(rn.parent) {
-		return supervisor.Errno(unix.EACCES)
-	}
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	np, nn := rn.parent, rn.name
-	_, err := f.wardenRun(func() (int, error) { return 0, unix.Symlinkat(target, np, nn) })
-	return result(err)
+	return f.act(c, func() error { return unix.Symlinkat(target, rn.parent, rn.name) })
 }
 
-func (f *Files) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
-	length := int64(n.Data.Args[1])
+func (f *Files) truncate(c *call) supervisor.Response {
+	length := int64(c.n.Data.Args[1])
 	r, e := f.lookupArg(c, unix.AT_FDCWD, 0, true, false, 0)
 	if e != 0 {
 		return supervisor.Errno(e)
@@ -421,12 +401,7 @@ func (f *Files) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervis
 	if f.isDenied(r.obj) {
 		return supervisor.Errno(unix.EACCES)
 	}
-	if !s.Valid(n.ID) {
-		return supervisor.Errno(unix.EPERM)
-	}
-	obj := r.obj
-	_, err := f.wardenRun(func() (int, error) { return 0, unix.Truncate(selfFd(obj), length) })
-	return result(err)
+	return f.act(c, func() error { return unix.Truncate(selfFd(r.obj), length) })
 }
 
 // exec cannot be performed on behalf of the child. The object is checked
@@ -434,15 +409,11 @@ func (f *Files) truncate(s *supervisor.Supervisor, n *supervisor.Notif) supervis
 // thread of the sandbox is the remaining race (closed by the argv freeze of
 // the policy-callback work). Reading a denied file, which an exec of it
 // would need first, is refused race-free by open.
-func (f *Files) exec(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.Response {
-	c, e := f.begin(s, n)
-	if e != 0 {
-		return supervisor.Errno(e)
-	}
+func (f *Files) exec(c *call) supervisor.Response {
 	var dirfd int32 = unix.AT_FDCWD
 	pathArg, flags := 0, 0
 	if c.name == "execveat" {
-		dirfd, pathArg, flags = c.dirfd(0), 1, int(uint32(n.Data.Args[4]))
+		dirfd, pathArg, flags = c.dirfd(0), 1, int(uint32(c.n.Data.Args[4]))
 	}
 	r, e := f.lookupArg(c, dirfd, pathArg, flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0, 0)
 	if e != 0 {
@@ -452,15 +423,8 @@ func (f *Files) exec(s *supervisor.Supervisor, n *supervisor.Notif) supervisor.R
 	if r.obj >= 0 && f.isDenied(r.obj) {
 		return supervisor.Errno(unix.EACCES)
 	}
-	if !s.Valid(n.ID) {
+	if !c.s.Valid(c.n.ID) {
 		return supervisor.Errno(unix.EPERM)
 	}
 	return supervisor.Allow
-}
-
-func result(err error) supervisor.Response {
-	if err != nil {
-		return supervisor.Errno(errnoOf(err))
-	}
-	return supervisor.Value(0)
 }

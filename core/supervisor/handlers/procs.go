@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sandlock/sandlock/core/internal/kernel"
 	"github.com/sandlock/sandlock/core/procindex"
 	"github.com/sandlock/sandlock/core/supervisor"
 )
@@ -151,19 +150,7 @@ func forkInFlight(f pendingFork) bool {
 }
 
 // EnsureMember returns the index entry of the process that owns thread tid,
-// registering the process if it is new. Any task that raises a notification
-// on this listener carries the sandbox's filter, so it is a member.
+// registering the process if it is new (procindex.Index.Member).
 func EnsureMember(ix *procindex.Index, tid int) *procindex.Entry {
-	if e := ix.Lookup(tid); e != nil {
-		return e
-	}
-	st, err := kernel.ReadTaskStatus(tid)
-	if err != nil {
-		return nil
-	}
-	e, err := ix.Register(st.Tgid, st.PPid, -1)
-	if err != nil {
-		return nil
-	}
-	return e
+	return ix.Member(tid)
 }
