@@ -67,7 +67,9 @@ func (b *buildCtx) AddVirtual(path string, gen func(s *Sandbox) ([]byte, error))
 	b.Virtual[path] = gen
 }
 
-// Notify adds syscalls to the notified set, once each.
+// Notify adds syscalls to the notified set, once each. It never admits a
+// call: one that deny_syscalls or allow_syscalls refuses stays refused in
+// the filter itself (seccomp.Config), so features need not filter.
 func (b *buildCtx) Notify(names ...string) {
 	have := make(map[string]bool, len(b.Seccomp.Notify))
 	for _, n := range b.Seccomp.Notify {

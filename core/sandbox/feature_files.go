@@ -1,9 +1,6 @@
 package sandbox
 
 import (
-	"slices"
-
-	"github.com/sandlock/sandlock/core/seccomp"
 	"github.com/sandlock/sandlock/core/supervisor/handlers"
 )
 
@@ -33,12 +30,12 @@ var fsDenySyscalls = []string{
 }
 
 func prepareFiles(b *buildCtx) (instance, error) {
-	notifyAllowed(b, filesSyscalls...)
+	b.Notify(filesSyscalls...)
 	// A policy callback may deny paths at run time (policyfn.Context):
 	// mediate then what fs_denied needs.
 	runtime := b.Options.PolicyFn != nil
 	if len(b.Policy.FsDenied) > 0 || runtime {
-		notifyAllowed(b, fsDenySyscalls...)
+		b.Notify(fsDenySyscalls...)
 	}
 	readable, writable := b.Policy.FsReadable, b.Policy.FsWritable
 	if b.Landlock != nil {
@@ -78,20 +75,4 @@ func (in *filesInstance) install(s *Sandbox) error {
 func (in *filesInstance) close() {
 	in.f.Close()
 	in.proc.stop()
-}
-
-// notifyAllowed routes names to the supervisor, except, in allowlist mode,
-// those the allowlist does not admit: notifying a call would admit it
-// (seccomp.Config.Notify), and a mediation must not widen the policy.
-func notifyAllowed(b *buildCtx, names ...string) {
-	if b.Seccomp.Allow == nil {
-		b.Notify(names...)
-		return
-	}
-	essential := seccomp.Essential()
-	for _, n := range names {
-		if slices.Contains(b.Seccomp.Allow, n) || slices.Contains(essential, n) {
-			b.Notify(n)
-		}
-	}
 }

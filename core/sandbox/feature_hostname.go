@@ -23,7 +23,7 @@ func init() {
 		if err != nil {
 			return nil, wrapKind(ErrSpawn, err)
 		}
-		notifyAllowed(b, "uname")
+		b.Notify("uname")
 		content := []byte(name + "\n")
 		gen := func(*Sandbox) ([]byte, error) { return content, nil }
 		b.AddVirtual("/etc/hostname", gen)

@@ -14,11 +14,6 @@ func init() {
 		if slices.Contains(b.Policy.NetBind, 0) || b.Policy.PortRemap {
 			return nil, nil
 		}
-		// In allowlist mode a notified syscall would pass the allowlist:
-		// an allowlist without listen already refuses it.
-		if b.Policy.AllowSyscalls != nil && !slices.Contains(b.Policy.AllowSyscalls, "listen") {
-			return nil, nil
-		}
 		b.Notify("listen")
 		return listenInstance{}, nil
 	}})

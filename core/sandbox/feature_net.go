@@ -13,8 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sandlock/sandlock/core/policy"
-	"github.com/sandlock/sandlock/core/seccomp"
 	"github.com/sandlock/sandlock/core/supervisor/handlers"
 )
 
@@ -97,7 +95,7 @@ func prepareNet(b *buildCtx) (instance, error) {
 		// only asks whether there is one.
 		in.cfg.Hook = func(*handlers.NetEvent) unix.Errno { return unix.EPERM }
 	}
-	b.Notify(notifiable(p, handlers.NetSyscalls(in.cfg))...)
+	b.Notify(handlers.NetSyscalls(in.cfg)...)
 	if handlers.MediatesConnect(in.cfg) && b.Landlock != nil && !b.Landlock.NoNetwork {
 		// Every IP connect is performed by the supervisor, which applies
 		// net_connect itself; in the child's own domain no TCP connect is
@@ -111,17 +109,6 @@ func prepareNet(b *buildCtx) (instance, error) {
 		}
 	}
 	return in, nil
-}
-
-// notifiable drops from names the syscalls an allowlist (allow_syscalls)
-// refuses: a notified syscall would be admitted by the filter, and the
-// mediation must not widen the allowlist. Those stay denied.
-func notifiable(p *policy.Policy, names []string) []string {
-	if p.AllowSyscalls == nil {
-		return names
-	}
-	ok := append(seccomp.Essential(), p.AllowSyscalls...)
-	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !slices.Contains(ok, n) })
 }
 
 // resolveHosts resolves each name once (IP literals stand for themselves)

@@ -12,7 +12,7 @@ import (
 func init() {
 	registerFeature(feature{name: "netlink", order: orderVirtual, prepare: func(b *buildCtx) (instance, error) {
 		b.Seccomp.VirtualNet = true
-		notifyAllowed(b, "bind", "getsockname")
+		b.Notify("bind", "getsockname")
 		return &netlinkInstance{}, nil
 	}})
 }

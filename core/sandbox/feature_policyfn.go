@@ -30,9 +30,7 @@ func init() {
 		if b.Options.PolicyFn == nil {
 			return nil, nil
 		}
-		// In allowlist mode only what the allowlist admits: notifying a
-		// call would admit it.
-		notifyAllowed(b, policyfn.HeldSyscalls...)
+		b.Notify(policyfn.HeldSyscalls...)
 		return &policyFnInstance{cb: b.Options.PolicyFn, timeout: b.Options.PolicyFnTimeout,
 			maxProcs: b.Policy.MaxProcesses, maxMem: b.Policy.MaxMemory}, nil
 	}})
